@@ -9,6 +9,9 @@ import dataclasses
 from typing import Optional, Tuple
 
 CONDITIONING_MODES = ("none", "location_invariant", "location_dependent", "both")
+PRIOR_KINDS = ("gaussian", "categorical", "gaussian_categorical", "mixture_of_gaussians")
+MODEL_KINDS = ("pixelgan", "pixelcnn", "aae")
+NOISE_POSITIONS = ("input", "hidden")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,3 +60,106 @@ def decoder_preset(name: str, **overrides) -> DecoderConfig:
   if name not in DECODER_PRESETS:
     raise ValueError(f"Unknown decoder preset {name!r}; choose one of {sorted(DECODER_PRESETS)}.")
   return dataclasses.replace(DECODER_PRESETS[name], **overrides)
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderConfig:
+  """The recognition network z = f(x, n) with noise n ~ N(0, noise_std^2 I).
+
+  Attributes:
+    filters: channels of the stride-2 5x5 convolutions, in order.
+    hidden_units: width of the dense layer after them.
+    noise_position: 'hidden' concatenates noise_dim noise values to the
+      flattened features; 'input' adds noise to every normalized pixel.
+    noise_dim: noise values concatenated ('hidden' only).
+    noise_std: standard deviation of the noise; 0 gives a deterministic encoder.
+  """
+  filters: Tuple[int, ...] = (32, 64)
+  hidden_units: int = 512
+  noise_position: str = "hidden"
+  noise_dim: int = 16
+  noise_std: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorConfig:
+  """The prior p(z) that the adversarial phases impose on the aggregated code.
+
+  Attributes:
+    kind: 'gaussian' (N(0, I) of dimension `dim`), 'categorical' (uniform
+      one-hot over `categories`), 'gaussian_categorical' (both, independent),
+      or 'mixture_of_gaussians' (`categories` Gaussians of scale
+      `mixture_scale` on a circle or simplex of radius `mixture_radius`, `dim`
+      dimensions).
+  """
+  kind: str = "categorical"
+  dim: int = 0
+  categories: int = 10
+  mixture_radius: float = 2.0
+  mixture_scale: float = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscriminatorConfig:
+  """MLP on the code, one per prior component: hidden ReLU layers, one logit."""
+  hidden_units: Tuple[int, ...] = (1000, 1000)
+
+
+@dataclasses.dataclass(frozen=True)
+class PhaseConfig:
+  """Learning rates (Adam) and loss weights of the training phases."""
+  reconstruction_learning_rate: float = 1e-3
+  discriminator_learning_rate: float = 1e-4
+  generator_learning_rate: float = 1e-4
+  supervised_learning_rate: float = 1e-3
+  adam_beta_1: float = 0.5
+  generator_weight: float = 1.0
+  supervised_weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+  """A PixelGAN autoencoder or one of the paper's baselines (Figure 2).
+
+  Attributes:
+    kind: 'pixelgan'; 'pixelcnn' (the decoder alone, no code); 'aae' (an
+      adversarial autoencoder: deterministic encoder and a factorized,
+      non-autoregressive decoder).
+    image_shape: (height, width, channels).
+    num_classes: classes of the labels for semi-supervised training (equal to
+      the prior's categories); 0 for unsupervised training.
+  """
+  kind: str = "pixelgan"
+  image_shape: Tuple[int, int, int] = (28, 28, 1)
+  num_classes: int = 0
+  encoder: EncoderConfig = EncoderConfig()
+  decoder: DecoderConfig = DecoderConfig(conditioning="location_invariant")
+  prior: PriorConfig = PriorConfig()
+  discriminator: DiscriminatorConfig = DiscriminatorConfig()
+  phases: PhaseConfig = PhaseConfig()
+
+
+MODEL_PRESETS = {
+    # Semi-supervised MNIST on a CPU: one category per class.
+    "mnist_semi": ModelConfig(num_classes=10),
+    # Unsupervised clustering: 30 categories, no labels.
+    "mnist_cluster": ModelConfig(prior=PriorConfig(categories=30)),
+    # Global / local decomposition: Gaussian code, location-dependent bias.
+    "mnist_gaussian": ModelConfig(
+        prior=PriorConfig(kind="gaussian", dim=8),
+        decoder=DecoderConfig(conditioning="location_dependent")),
+    # For tests: 8x8 images, small everything.
+    "tiny": ModelConfig(
+        image_shape=(8, 8, 1),
+        encoder=EncoderConfig(filters=(8,), hidden_units=16, noise_dim=4),
+        decoder=DecoderConfig(num_layers=2, filters=8, conditioning="location_invariant"),
+        prior=PriorConfig(categories=3),
+        discriminator=DiscriminatorConfig(hidden_units=(16, 16))),
+}
+
+
+def model_preset(name: str, **overrides) -> ModelConfig:
+  """Returns the named model preset with top-level fields overridden."""
+  if name not in MODEL_PRESETS:
+    raise ValueError(f"Unknown model preset {name!r}; choose one of {sorted(MODEL_PRESETS)}.")
+  return dataclasses.replace(MODEL_PRESETS[name], **overrides)

@@ -2,6 +2,7 @@
 
 import ast
 import pathlib
+import sys
 
 import pytest
 
@@ -17,9 +18,7 @@ PIP_NAMES = {
     "tensorflow_datasets": "tensorflow-datasets",
     "tensorflow_probability": "tensorflow-probability",
 }
-STANDARD = {"abc", "ast", "dataclasses", "math", "os", "pathlib", "time", "typing", "sys",
-            "json", "subprocess", "tempfile", "functools", "itertools", "collections",
-            "gzip", "hashlib", "shutil", "struct", "signal", "contextlib", "re"}
+STANDARD = sys.stdlib_module_names
 
 
 def _targets():

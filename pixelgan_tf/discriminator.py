@@ -1,0 +1,41 @@
+"""The adversarial network on the code."""
+
+from typing import Sequence
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="pixelgan_tf")
+class CodeDiscriminator(keras.Model):
+  """An MLP telling prior samples from codes of the data.
+
+  Args:
+    hidden_units: widths of the ReLU layers (the paper's default 2 x 1000).
+
+  Call args:
+    code: [batch, dim].
+
+  Returns:
+    [batch] float32 logits: positive means "drawn from the prior".
+  """
+
+  def __init__(self, hidden_units: Sequence[int] = (1000, 1000), **kwargs):
+    super().__init__(**kwargs)
+    self.hidden_units = tuple(int(u) for u in hidden_units)
+    policy = self.dtype_policy
+    self.hidden_layers = [
+        keras.layers.Dense(units, activation="relu", dtype=policy, name=f"hidden_{i}")
+        for i, units in enumerate(self.hidden_units)]
+    self.logit = keras.layers.Dense(1, dtype=policy, name="logit")
+
+  def call(self, code):
+    x = tf.cast(code, self.compute_dtype)
+    for layer in self.hidden_layers:
+      x = layer(x)
+    return tf.cast(self.logit(x)[:, 0], tf.float32)
+
+  def get_config(self):
+    config = super().get_config()
+    config.update({"hidden_units": self.hidden_units})
+    return config

@@ -1,0 +1,121 @@
+"""The recognition network q(z|x): z = f(x, n) with injected noise n."""
+
+from typing import Dict, Optional, Sequence
+
+import keras
+import tensorflow as tf
+
+from pixelgan_tf import random
+from pixelgan_tf.config import NOISE_POSITIONS
+from pixelgan_tf.priors import CATEGORICAL
+
+CATEGORICAL_LOGITS = "categorical_logits"
+
+
+@keras.saving.register_keras_serializable(package="pixelgan_tf")
+class Encoder(keras.Model):
+  """A convolutional encoder whose output is a deterministic function of (x, n).
+
+  q(z|x) is implicit (Makhzani & Frey 2017, Section 2): sampling it means
+  evaluating f for a fresh n ~ N(0, noise_std^2 I). The noise is stateless,
+  drawn from a `seed`, so a step is reproducible, XLA-compilable and
+  different on every replica. Without a seed the encoder is deterministic
+  (n = 0), which is how it classifies at test time.
+
+  Layout: stride-2 5x5 convolutions (leaky ReLU), flatten, a dense ReLU
+  layer, one linear head per code component; the categorical head's logits go
+  through a softmax.
+
+  Args:
+    code_sizes: size of each code component, e.g. {'gaussian': 8} or
+      {'categorical': 10} or both.
+    filters: channels of the convolutions.
+    hidden_units: width of the dense layer.
+    noise_position: 'hidden' concatenates `noise_dim` noise values to the
+      flattened features; 'input' adds noise to every normalized pixel.
+    noise_dim: noise values for 'hidden'.
+    noise_std: noise standard deviation; 0 makes f ignore n.
+
+  Call args:
+    images: [batch, height, width, channels], normalized to about [-1, 1].
+    seed: shape [2] integer tensor for the noise, or None for n = 0.
+
+  Returns:
+    dict with [batch, size] float32 tensors: each component of `code_sizes`
+    (the categorical one as softmax probabilities) and 'categorical_logits'.
+  """
+
+  def __init__(self,
+               code_sizes: Dict[str, int],
+               filters: Sequence[int] = (32, 64),
+               hidden_units: int = 512,
+               noise_position: str = "hidden",
+               noise_dim: int = 16,
+               noise_std: float = 1.0,
+               **kwargs):
+    super().__init__(**kwargs)
+    if noise_position not in NOISE_POSITIONS:
+      raise ValueError(f"noise_position must be one of {NOISE_POSITIONS}, got {noise_position!r}.")
+    if noise_std < 0 or noise_dim < 0:
+      raise ValueError(f"noise_std and noise_dim must be >= 0, got {noise_std}, {noise_dim}.")
+    if not code_sizes:
+      raise ValueError("An encoder needs at least one code component.")
+    self.code_sizes = dict(sorted(code_sizes.items()))
+    self.filters = tuple(int(f) for f in filters)
+    self.hidden_units = int(hidden_units)
+    self.noise_position = noise_position
+    self.noise_dim = int(noise_dim)
+    self.noise_std = float(noise_std)
+    policy = self.dtype_policy
+    self.convolutions = [
+        keras.layers.Conv2D(f, 5, strides=2, padding="same", dtype=policy, name=f"conv_{i}")
+        for i, f in enumerate(self.filters)]
+    self.hidden = keras.layers.Dense(self.hidden_units, activation="relu", dtype=policy,
+                                     name="hidden")
+    self.heads = {name: keras.layers.Dense(size, dtype=policy, name=f"{name}_head")
+                  for name, size in self.code_sizes.items()}
+
+  @property
+  def code_dim(self) -> int:
+    return sum(self.code_sizes.values())
+
+  def _noise(self, shape, seed):
+    if seed is None or self.noise_std == 0:
+      return tf.zeros(shape, self.compute_dtype)
+    return random.normal(shape, seed, stddev=self.noise_std, dtype=self.compute_dtype)
+
+  def call(self, images, seed=None):
+    x = tf.cast(images, self.compute_dtype)
+    batch = tf.shape(x)[0]
+    if self.noise_position == "input":
+      x = x + self._noise(tf.shape(x), seed)
+    for convolution in self.convolutions:
+      x = tf.nn.leaky_relu(convolution(x), alpha=0.2)
+    x = tf.reshape(x, [batch, -1])
+    if self.noise_position == "hidden" and self.noise_dim > 0:
+      x = tf.concat([x, self._noise([batch, self.noise_dim], seed)], axis=-1)
+    x = self.hidden(x)
+    outputs = {}
+    for name, head in self.heads.items():
+      value = tf.cast(head(x), tf.float32)
+      if name == CATEGORICAL:
+        outputs[CATEGORICAL_LOGITS] = value
+        value = tf.nn.softmax(value)
+      outputs[name] = value
+    return outputs
+
+  def code(self, outputs: Dict[str, tf.Tensor]) -> tf.Tensor:
+    """Concatenates the components into the code vector [batch, code_dim]."""
+    return tf.concat([outputs[name] for name in self.code_sizes], axis=-1)
+
+  def get_config(self):
+    config = super().get_config()
+    config.update({
+        "code_sizes": self.code_sizes,
+        "filters": self.filters,
+        "hidden_units": self.hidden_units,
+        "noise_position": self.noise_position,
+        "noise_dim": self.noise_dim,
+        "noise_std": self.noise_std,
+    })
+    return config

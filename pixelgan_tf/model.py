@@ -1,0 +1,338 @@
+"""The PixelGAN autoencoder and its multi-phase training step."""
+
+import dataclasses
+import math
+from typing import Dict, Optional
+
+import keras
+import tensorflow as tf
+
+from pixelgan_tf import losses, priors, random
+from pixelgan_tf.config import MODEL_KINDS, ModelConfig
+from pixelgan_tf.decoder import PixelCNNDecoder
+from pixelgan_tf.discriminator import CodeDiscriminator
+from pixelgan_tf.encoder import CATEGORICAL_LOGITS, Encoder
+from pixelgan_tf.factorized_decoder import FactorizedDecoder
+
+# Phase ids, used to give every phase its own noise stream.
+RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED = range(4)
+
+
+def validate(config: ModelConfig) -> None:
+  """Raises ValueError naming the problem with a model configuration."""
+  if config.kind not in MODEL_KINDS:
+    raise ValueError(f"Unknown model kind {config.kind!r}; choose one of {MODEL_KINDS}.")
+  shape = tuple(config.image_shape)
+  if len(shape) != 3 or shape[0] < 4 or shape[1] < 4 or shape[2] < 1:
+    raise ValueError(
+        f"image_shape must be (height, width, channels) with height, width >= 4, "
+        f"got {config.image_shape}.")
+  if config.kind == "pixelcnn":
+    if config.num_classes:
+      raise ValueError("The plain PixelCNN baseline has no code to classify with: "
+                       "set num_classes=0.")
+    return
+  priors.validate(config.prior)
+  if config.kind == "pixelgan" and config.decoder.conditioning == "none":
+    raise ValueError("A PixelGAN decoder must be conditioned on the code: set "
+                     "decoder.conditioning to 'location_invariant', "
+                     "'location_dependent' or 'both'.")
+  if config.num_classes:
+    sizes = priors.code_sizes(config.prior)
+    if priors.CATEGORICAL not in sizes:
+      raise ValueError(
+          f"Semi-supervised training (num_classes={config.num_classes}) needs a "
+          f"categorical code; the {config.prior.kind!r} prior has none.")
+    if sizes[priors.CATEGORICAL] != config.num_classes:
+      raise ValueError(
+          f"Semi-supervised training uses one category per class: the prior has "
+          f"{sizes[priors.CATEGORICAL]} categories but num_classes={config.num_classes}.")
+
+
+@keras.saving.register_keras_serializable(package="pixelgan_tf")
+class PixelGANAutoencoder(keras.Model):
+  """A PixelGAN autoencoder (Makhzani & Frey 2017), or one of its baselines.
+
+  Sub-networks: an `Encoder` z = f(x, n), a decoder p(x|z) (`PixelCNNDecoder`,
+  or `FactorizedDecoder` for the 'aae' baseline), one `CodeDiscriminator` per
+  prior component. The 'pixelcnn' baseline has only an unconditional decoder.
+
+  `train_step` runs, per batch and in one traced graph, the paper's phases in
+  order, each with its own tape and Adam optimizer:
+    1. reconstruction: encoder and decoder minimise -log p(x | f(x, n));
+    2. discriminator: learns prior samples (label 1) from codes of the data (0);
+    3. generator: the encoder learns to make its codes pass for prior samples;
+    4. supervised (when the batch has labelled images): cross-entropy of the
+       encoder's categorical head.
+  Every loss is divided by the number of replicas inside its tape, so the
+  summed gradients of `MirroredStrategy` are those of the global batch.
+
+  A batch is a tensor of images or a dict with 'images' and, for the
+  supervised phase, 'labeled_images' and 'labels'. `test_step` takes
+  'images' and optionally 'labels' and reports the NLL of the deterministic
+  encoder's code (n = 0) and the classification error.
+
+  Args:
+    config: the `ModelConfig`.
+  """
+
+  def __init__(self, config: ModelConfig, **kwargs):
+    super().__init__(**kwargs)
+    validate(config)
+    self.config = config
+    self.image_shape = tuple(config.image_shape)
+    self.num_dims = math.prod(self.image_shape)
+    policy = self.dtype_policy
+    if config.kind == "pixelcnn":
+      self.prior, self.encoder, self.discriminators = None, None, {}
+      self.decoder = PixelCNNDecoder.from_decoder_config(
+          _unconditional(config.decoder), self.image_shape, dtype=policy, name="decoder")
+    else:
+      self.prior = priors.CodePrior(config.prior)
+      encoder = config.encoder
+      self.encoder = Encoder(
+          priors.code_sizes(config.prior), encoder.filters, encoder.hidden_units,
+          encoder.noise_position, encoder.noise_dim,
+          0.0 if config.kind == "aae" else encoder.noise_std,
+          dtype=policy, name="encoder")
+      code_dim = self.encoder.code_dim
+      if config.kind == "aae":
+        self.decoder = FactorizedDecoder(
+            self.image_shape, code_dim, config.decoder.likelihood,
+            config.decoder.num_mixtures, dtype=policy, name="decoder")
+      else:
+        self.decoder = PixelCNNDecoder.from_decoder_config(
+            config.decoder, self.image_shape, conditioning_dim=code_dim,
+            dtype=policy, name="decoder")
+      self.discriminators = {
+          name: CodeDiscriminator(config.discriminator.hidden_units, dtype=policy,
+                                  name=f"{name}_discriminator")
+          for name in self.prior.names}
+    self.trackers = {name: keras.metrics.Mean(name=name) for name in (
+        "nll", "bits_per_dim", "discriminator_loss", "discriminator_accuracy",
+        "generator_loss", "supervised_loss", "supervised_accuracy", "error")}
+
+  # --- building ---------------------------------------------------------------
+
+  @property
+  def has_code(self) -> bool:
+    return self.encoder is not None
+
+  @property
+  def can_classify(self) -> bool:
+    return self.has_code and priors.CATEGORICAL in self.encoder.code_sizes
+
+  def build_networks(self) -> None:
+    """Creates every sub-network's weights (call under the strategy's scope)."""
+    images = tf.zeros((1,) + self.image_shape)
+    if self.has_code:
+      outputs = self.encoder(self.normalize(images))
+      self.decoder(images, self.encoder.code(outputs))
+      for name, discriminator in self.discriminators.items():
+        discriminator(outputs[name])
+    else:
+      self.decoder(images)
+
+  def normalize(self, images: tf.Tensor) -> tf.Tensor:
+    return self.decoder.pixel_likelihood.normalize(images)
+
+  def phase_variables(self) -> Dict[str, list]:
+    """The trainable variables each phase updates."""
+    encoder = self.encoder.trainable_variables if self.has_code else []
+    phases = {"reconstruction": encoder + self.decoder.trainable_variables}
+    if self.discriminators:
+      phases["discriminator"] = [v for name in sorted(self.discriminators)
+                                 for v in self.discriminators[name].trainable_variables]
+      phases["generator"] = list(encoder)
+    if self.config.num_classes:
+      phases["supervised"] = list(encoder)
+    return phases
+
+  def compile(self, optimizers: Optional[Dict[str, keras.optimizers.Optimizer]] = None,
+              jit_compile="auto", **kwargs):
+    """Builds the networks and one optimizer per phase.
+
+    Args:
+      optimizers: optional {phase: optimizer}; by default Adam with the
+        learning rates of `config.phases`. Under a mixed_float16 policy each is
+        wrapped in a `LossScaleOptimizer`.
+      jit_compile: passed to `keras.Model.compile`.
+    """
+    self.build_networks()
+    phases = self.config.phases
+    rates = {"reconstruction": phases.reconstruction_learning_rate,
+             "discriminator": phases.discriminator_learning_rate,
+             "generator": phases.generator_learning_rate,
+             "supervised": phases.supervised_learning_rate}
+    variables = self.phase_variables()
+    optimizers = dict(optimizers or {})
+    self.phase_optimizers = {}
+    for phase, phase_variables in variables.items():
+      optimizer = optimizers.pop(phase, None) or keras.optimizers.Adam(
+          rates[phase], beta_1=phases.adam_beta_1, name=f"{phase}_adam")
+      if self.dtype_policy.name == "mixed_float16" and not isinstance(
+          optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+      optimizer.build(phase_variables)
+      self.phase_optimizers[phase] = optimizer
+    if optimizers:
+      raise ValueError(f"Optimizers for unknown phases: {sorted(optimizers)}; this model "
+                       f"trains {sorted(variables)}.")
+    # Keras' own `optimizer` is the reconstruction one: its step counter is the model's.
+    super().compile(optimizer=self.phase_optimizers["reconstruction"],
+                    jit_compile=jit_compile, **kwargs)
+
+  def checkpoint(self, **extra) -> tf.train.Checkpoint:
+    """A `tf.train.Checkpoint` of every weight and every phase optimizer's state.
+
+    Keyed by variable path, so that a checkpoint from another configuration
+    fails to restore by name and shape instead of loading into the wrong
+    variables. (TF's object graph does not see Keras 3's lists and dicts of
+    layers, so `tf.train.Checkpoint(model=model)` would miss weights.)
+
+    Args:
+      **extra: more trackables to save alongside (e.g. a step counter).
+    """
+    weights = {v.path: v for v in self.variables}
+    if len(weights) != len(self.variables):
+      raise ValueError("Variable paths are not unique; cannot key a checkpoint by them.")
+    optimizers = {phase: {v.path: v for v in optimizer.variables}
+                  for phase, optimizer in getattr(self, "phase_optimizers", {}).items()}
+    return tf.train.Checkpoint(weights=weights, optimizers=optimizers, **extra)
+
+  # --- phases -----------------------------------------------------------------
+
+  def _seed(self, phase: int) -> tf.Tensor:
+    """A [2] stateless seed, distinct per step, phase and replica."""
+    replica = tf.distribute.get_replica_context()
+    replica_id = replica.replica_id_in_sync_group if replica is not None else 0
+    step = tf.cast(self.optimizer.iterations, tf.int32)
+    return tf.stack([step, tf.cast(replica_id, tf.int32) * 8 + phase])
+
+  def _apply(self, phase: str, tape: tf.GradientTape, loss: tf.Tensor) -> None:
+    optimizer = self.phase_optimizers[phase]
+    variables = self.phase_variables()[phase]
+    gradients = tape.gradient(loss, variables)
+    # A head the phase's loss does not reach (the Gaussian head in the
+    # supervised phase) has no gradient and keeps its value.
+    pairs = [(g, v) for g, v in zip(gradients, variables) if g is not None]
+    optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+  def _replicas(self) -> float:
+    return float(tf.distribute.get_strategy().num_replicas_in_sync)
+
+  def encode(self, images: tf.Tensor, seed=None) -> Dict[str, tf.Tensor]:
+    """Encoder outputs for images in data space; seed None means n = 0."""
+    return self.encoder(self.normalize(images), seed=seed)
+
+  def reconstruction_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """Phase 1: one step on -log p(x | z = f(x, n)). Returns per-image NLL [B]."""
+    optimizer = self.phase_optimizers["reconstruction"]
+    seed = self._seed(RECONSTRUCTION)
+    with tf.GradientTape() as tape:
+      code = self.encoder.code(self.encode(images, seed)) if self.has_code else None
+      nll = -self.decoder.log_prob(images, code)
+      loss = tf.reduce_mean(nll) / self._replicas()
+      scaled = optimizer.scale_loss(loss)
+    self._apply("reconstruction", tape, scaled)
+    return {"nll": nll}
+
+  def discriminator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """Phase 2: one step of every discriminator, prior samples vs data codes."""
+    optimizer = self.phase_optimizers["discriminator"]
+    outputs = self.encode(images, self._seed(DISCRIMINATOR))
+    samples = self.prior.sample(tf.shape(images)[0], random.split(self._seed(DISCRIMINATOR), 0))
+    with tf.GradientTape() as tape:
+      loss, accuracy = 0.0, 0.0
+      for name, discriminator in sorted(self.discriminators.items()):
+        real_logits = discriminator(samples[name])
+        fake_logits = discriminator(tf.stop_gradient(outputs[name]))
+        loss += losses.discriminator_loss(real_logits, fake_logits)
+        accuracy += losses.discriminator_accuracy(real_logits, fake_logits)
+      count = float(len(self.discriminators))
+      scaled = optimizer.scale_loss(loss / count / self._replicas())
+    self._apply("discriminator", tape, scaled)
+    return {"discriminator_loss": loss / count, "discriminator_accuracy": accuracy / count}
+
+  def generator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """Phase 3: one step of the encoder towards codes the discriminators call prior."""
+    optimizer = self.phase_optimizers["generator"]
+    seed = self._seed(GENERATOR)
+    with tf.GradientTape() as tape:
+      outputs = self.encode(images, seed)
+      loss = tf.add_n([losses.generator_loss(discriminator(outputs[name]))
+                       for name, discriminator in sorted(self.discriminators.items())])
+      weighted = self.config.phases.generator_weight * loss / self._replicas()
+      scaled = optimizer.scale_loss(weighted)
+    self._apply("generator", tape, scaled)
+    return {"generator_loss": loss}
+
+  def supervised_phase(self, images: tf.Tensor, labels: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """Phase 4: one step of the categorical head's cross-entropy on labelled images."""
+    optimizer = self.phase_optimizers["supervised"]
+    seed = self._seed(SUPERVISED)
+    with tf.GradientTape() as tape:
+      logits = self.encode(images, seed)[CATEGORICAL_LOGITS]
+      loss = losses.supervised_loss(logits, labels)
+      weighted = self.config.phases.supervised_weight * loss / self._replicas()
+      scaled = optimizer.scale_loss(weighted)
+    self._apply("supervised", tape, scaled)
+    return {"supervised_loss": loss,
+            "supervised_accuracy": 1.0 - losses.classification_error(logits, labels)}
+
+  # --- Keras entry points -------------------------------------------------------
+
+  def _record(self, values: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    for name, value in values.items():
+      self.trackers[name].update_state(value)
+    return {name: self.trackers[name].result() for name in values}
+
+  @staticmethod
+  def _as_batch(data) -> Dict[str, tf.Tensor]:
+    """A batch as a dict, from `fit`'s dict or `train_on_batch`'s (x, y, w) tuple."""
+    x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+    return x if isinstance(x, dict) else {"images": x}
+
+  def train_step(self, data):
+    data = self._as_batch(data)
+    images = data["images"]
+    nll = self.reconstruction_phase(images)["nll"]
+    values = {"nll": nll, "bits_per_dim": losses.bits_per_dim(nll, self.num_dims)}
+    if self.discriminators:
+      values.update(self.discriminator_phase(images))
+      values.update(self.generator_phase(images))
+    if "labels" in data:
+      if not self.config.num_classes:
+        raise ValueError("Got labels, but the model was configured with num_classes=0.")
+      values.update(self.supervised_phase(data["labeled_images"], data["labels"]))
+    return self._record(values)
+
+  def test_step(self, data):
+    data = self._as_batch(data)
+    images = data["images"]
+    outputs = self.encode(images) if self.has_code else None
+    code = self.encoder.code(outputs) if self.has_code else None
+    nll = -self.decoder.log_prob(images, code)
+    values = {"nll": nll, "bits_per_dim": losses.bits_per_dim(nll, self.num_dims)}
+    if "labels" in data and self.can_classify:
+      values["error"] = losses.classification_error(outputs[CATEGORICAL_LOGITS], data["labels"])
+    return self._record(values)
+
+  def classify(self, images: tf.Tensor) -> tf.Tensor:
+    """Class (or cluster) probabilities [B, K] of the deterministic encoder."""
+    if not self.can_classify:
+      raise ValueError("This model has no categorical code to classify with.")
+    return self.encode(images)[priors.CATEGORICAL]
+
+  def call(self, images, training=False):
+    """The NLL in nats per image [B] under the deterministic encoder's code."""
+    code = self.encoder.code(self.encode(images)) if self.has_code else None
+    return -self.decoder.log_prob(images, code)
+
+  @property
+  def metrics(self):
+    return list(self.trackers.values())
+
+
+def _unconditional(decoder_config):
+  return dataclasses.replace(decoder_config, conditioning="none")
