@@ -139,6 +139,36 @@ class ModelConfig:
   phases: PhaseConfig = PhaseConfig()
 
 
+DATASETS = ("mnist", "fashion_mnist", "svhn_cropped", "cifar10", "smallnorb")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+  """Where the images come from and how they are batched.
+
+  Attributes:
+    dataset: a TFDS name from `DATASETS`.
+    data_dir: the TFDS data directory (None: TFDS's default).
+    labels: labelled training examples, class-balanced and seeded; 0 for
+      unsupervised training.
+    validation_size: training images kept aside for validation.
+    batch_size: unlabelled images per step.
+    labeled_batch_size: labelled images per step (drawn with replacement).
+    binarize: dynamically binarize pixels (for the Bernoulli likelihood).
+    seed: seed of the labelled subset, shuffling and binarization.
+    max_train_examples: use only this many training images (smoke tests).
+  """
+  dataset: str = "mnist"
+  data_dir: Optional[str] = None
+  labels: int = 100
+  validation_size: int = 10000
+  batch_size: int = 100
+  labeled_batch_size: int = 100
+  binarize: bool = True
+  seed: int = 0
+  max_train_examples: Optional[int] = None
+
+
 MODEL_PRESETS = {
     # Semi-supervised MNIST on a CPU: one category per class.
     "mnist_semi": ModelConfig(num_classes=10),
