@@ -193,3 +193,125 @@ def model_preset(name: str, **overrides) -> ModelConfig:
   if name not in MODEL_PRESETS:
     raise ValueError(f"Unknown model preset {name!r}; choose one of {sorted(MODEL_PRESETS)}.")
   return dataclasses.replace(MODEL_PRESETS[name], **overrides)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """How long and how a run trains.
+
+  Attributes:
+    steps: total training steps (one step: every phase on one batch).
+    eval_every: steps between evaluations, checkpoints and summaries.
+    keep_checkpoints: checkpoints kept in the run directory.
+    jit_compile: 'auto' (Keras' choice: off on CPU), 'on' or 'off'.
+    mixed_precision: 'off', 'float16' (with loss scaling) or 'bfloat16'.
+    samples_per_row: images per row of the sample grids.
+    sample_every: evaluations between sample grids (sampling is slow on CPU).
+  """
+  steps: int = 20000
+  eval_every: int = 1000
+  keep_checkpoints: int = 3
+  jit_compile: str = "auto"
+  mixed_precision: str = "off"
+  samples_per_row: int = 10
+  sample_every: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+  """One run: data, model and training (Model Garden's experiment layout)."""
+  data: DataConfig = DataConfig()
+  model: ModelConfig = ModelConfig()
+  train: TrainConfig = TrainConfig()
+
+
+_TINY_MODEL = ModelConfig(
+    encoder=EncoderConfig(filters=(8,), hidden_units=32, noise_dim=4),
+    decoder=DecoderConfig(num_layers=1, filters=8, conditioning="location_invariant"),
+    discriminator=DiscriminatorConfig(hidden_units=(32, 32)))
+
+EXPERIMENTS = {
+    # MNIST, semi-supervised (the paper's Table 1 protocol; --labels picks 20/50/100).
+    "mnist_semi": ExperimentConfig(model=MODEL_PRESETS["mnist_semi"]),
+    # MNIST, unsupervised clustering into 30 categories.
+    "mnist_cluster": ExperimentConfig(data=DataConfig(labels=0),
+                                      model=MODEL_PRESETS["mnist_cluster"]),
+    # MNIST, Gaussian prior: the global / local decomposition.
+    "mnist_gaussian": ExperimentConfig(data=DataConfig(labels=0),
+                                       model=MODEL_PRESETS["mnist_gaussian"]),
+    # The baselines of Figure 2.
+    "mnist_pixelcnn": ExperimentConfig(data=DataConfig(labels=0),
+                                       model=ModelConfig(kind="pixelcnn")),
+    "mnist_aae": ExperimentConfig(data=DataConfig(labels=0),
+                                  model=ModelConfig(kind="aae", prior=PriorConfig(categories=30))),
+    # A smoke test on a few hundred real images: seconds on a CPU.
+    "tiny": ExperimentConfig(
+        data=DataConfig(labels=20, validation_size=100, batch_size=20, labeled_batch_size=20,
+                        max_train_examples=400),
+        model=_TINY_MODEL,
+        train=TrainConfig(steps=20, eval_every=10, samples_per_row=2, sample_every=1)),
+}
+
+
+def experiment(name: str) -> ExperimentConfig:
+  """Returns the named experiment preset."""
+  if name not in EXPERIMENTS:
+    raise ValueError(f"Unknown experiment preset {name!r}; choose one of {sorted(EXPERIMENTS)}.")
+  return EXPERIMENTS[name]
+
+
+def _coerce(value: str, current):
+  """Parses a flag string into the type of the field's current value."""
+  if isinstance(current, bool):
+    if value.lower() in ("true", "1", "yes"):
+      return True
+    if value.lower() in ("false", "0", "no"):
+      return False
+    raise ValueError(f"expected true or false, got {value!r}")
+  if isinstance(current, tuple):
+    return tuple(_coerce(v, current[0] if current else 0) for v in value.split(",") if v)
+  if current is None:
+    return None if value.lower() == "none" else (int(value) if value.isdigit() else value)
+  return type(current)(value)
+
+
+def override(config, path: str, value: str):
+  """Returns `config` with the field at dotted `path` set from a string.
+
+  Example: override(cfg, "model.decoder.filters", "48").
+  """
+  head, _, rest = path.partition(".")
+  fields = {f.name for f in dataclasses.fields(config)}
+  if head not in fields:
+    raise ValueError(f"Unknown config field {head!r} in {path!r}; "
+                     f"{type(config).__name__} has {sorted(fields)}.")
+  current = getattr(config, head)
+  if rest:
+    if not dataclasses.is_dataclass(current):
+      raise ValueError(f"{head!r} is not a section; cannot set {path!r}.")
+    return dataclasses.replace(config, **{head: override(current, rest, value)})
+  try:
+    return dataclasses.replace(config, **{head: _coerce(value, current)})
+  except ValueError as error:
+    raise ValueError(f"Bad value for {path!r}: {error}") from None
+
+
+def to_dict(config) -> dict:
+  """A JSON-ready dict of a (nested) config."""
+  return dataclasses.asdict(config)
+
+
+def from_dict(cls, values: dict):
+  """Rebuilds a (nested) config dataclass from `to_dict`'s output."""
+  kwargs = {}
+  for field in dataclasses.fields(cls):
+    if field.name not in values:
+      continue
+    value = values[field.name]
+    default = getattr(cls(), field.name)
+    if dataclasses.is_dataclass(default):
+      value = from_dict(type(default), value)
+    elif isinstance(default, tuple) and value is not None:
+      value = tuple(value)
+    kwargs[field.name] = value
+  return cls(**kwargs)

@@ -14,6 +14,18 @@ from pixelgan_tf.layers.conditioning_upsampler import ConditioningUpsampler
 from pixelgan_tf.layers.gated_block import GatedPixelCNNBlock
 
 
+def decoder_save_signature(decoder) -> tf.types.experimental.PolymorphicFunction:
+  """(images[, code]) -> parameters, for SavedModel's default signature.
+
+  Keras derives a model's default signature from its first input alone; a
+  conditional decoder cannot run without its code, and saving would fail.
+  """
+  specs = [tf.TensorSpec((None,) + tuple(decoder.image_shape), tf.float32, name="images")]
+  if decoder.conditioning_dim:
+    specs.append(tf.TensorSpec((None, decoder.conditioning_dim), tf.float32, name="code"))
+  return tf.function(lambda *inputs: decoder(*inputs), input_signature=specs)
+
+
 @keras.saving.register_keras_serializable(package="pixelgan_tf")
 class PixelCNNDecoder(keras.Model):
   """Gated PixelCNN with optional conditioning on a code h (the PixelGAN decoder).
@@ -220,6 +232,10 @@ class PixelCNNDecoder(keras.Model):
         "conditioning_dim": self.conditioning_dim,
     })
     return config
+
+  @property
+  def _default_save_signature(self):
+    return decoder_save_signature(self)
 
   def build_from_config(self, config):
     """Creates the weights on `.keras` loading, conditioning size included."""

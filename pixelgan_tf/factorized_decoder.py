@@ -7,6 +7,7 @@ import keras
 import tensorflow as tf
 
 from pixelgan_tf import likelihoods
+from pixelgan_tf.decoder import decoder_save_signature
 
 
 @keras.saving.register_keras_serializable(package="pixelgan_tf")
@@ -69,6 +70,10 @@ class FactorizedDecoder(keras.Model):
     x = self.up2(self.up1(x))[:, :height, :width]
     return tf.reshape(x, [-1, height, width, channels,
                           self.pixel_likelihood.params_per_subpixel])
+
+  @property
+  def _default_save_signature(self):
+    return decoder_save_signature(self)
 
   def log_prob(self, images, conditioning=None) -> tf.Tensor:
     """log p(images | conditioning) in nats per image, [batch] float32."""

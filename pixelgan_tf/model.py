@@ -77,6 +77,7 @@ class PixelGANAutoencoder(keras.Model):
   """
 
   def __init__(self, config: ModelConfig, **kwargs):
+    kwargs.setdefault("name", "pixelgan")
     super().__init__(**kwargs)
     validate(config)
     self.config = config
@@ -125,13 +126,11 @@ class PixelGANAutoencoder(keras.Model):
   def build_networks(self) -> None:
     """Creates every sub-network's weights (call under the strategy's scope)."""
     images = tf.zeros((1,) + self.image_shape)
+    self(images)  # builds the encoder, the decoder and the model itself
     if self.has_code:
-      outputs = self.encoder(self.normalize(images))
-      self.decoder(images, self.encoder.code(outputs))
+      outputs = self.encode(images)
       for name, discriminator in self.discriminators.items():
         discriminator(outputs[name])
-    else:
-      self.decoder(images)
 
   def normalize(self, images: tf.Tensor) -> tf.Tensor:
     return self.decoder.pixel_likelihood.normalize(images)
@@ -185,18 +184,22 @@ class PixelGANAutoencoder(keras.Model):
   def checkpoint(self, **extra) -> tf.train.Checkpoint:
     """A `tf.train.Checkpoint` of every weight and every phase optimizer's state.
 
-    Keyed by variable path, so that a checkpoint from another configuration
-    fails to restore by name and shape instead of loading into the wrong
-    variables. (TF's object graph does not see Keras 3's lists and dicts of
-    layers, so `tf.train.Checkpoint(model=model)` would miss weights.)
+    Weights are keyed by their path inside the model, so that a checkpoint
+    from another configuration fails to restore by name and shape instead of
+    loading into the wrong variables; optimizer slots by position (their
+    names embed the model's name, which Keras may have made unique). TF's
+    object graph does not see Keras 3's lists and dicts of layers, so
+    `tf.train.Checkpoint(model=model)` would miss weights.
 
     Args:
       **extra: more trackables to save alongside (e.g. a step counter).
     """
-    weights = {v.path: v for v in self.variables}
+    prefix = self.name + "/"
+    weights = {v.path[len(prefix):] if v.path.startswith(prefix) else v.path: v
+               for v in self.variables}
     if len(weights) != len(self.variables):
       raise ValueError("Variable paths are not unique; cannot key a checkpoint by them.")
-    optimizers = {phase: {v.path: v for v in optimizer.variables}
+    optimizers = {phase: {str(i): v for i, v in enumerate(optimizer.variables)}
                   for phase, optimizer in getattr(self, "phase_optimizers", {}).items()}
     return tf.train.Checkpoint(weights=weights, optimizers=optimizers, **extra)
 

@@ -184,7 +184,7 @@ def test_checkpoint_of_another_configuration_does_not_restore(tmp_path):
   path = model.checkpoint().write(str(tmp_path / "ckpt"))
   other = _model(_config(num_classes=3, decoder=DecoderConfig(
       num_layers=3, filters=8, conditioning="location_invariant")))
-  with pytest.raises(AssertionError):
+  with pytest.raises((AssertionError, ValueError)):   # unmatched names or shapes
     other.checkpoint().read(path).assert_consumed()
 
 

@@ -1,0 +1,74 @@
+"""SavedModel export with explicit signatures, loadable without this package."""
+
+import keras
+import tensorflow as tf
+
+from pixelgan_tf import priors
+from pixelgan_tf.sampling import sample_naive
+
+
+def export_saved_model(model, directory: str) -> str:
+  """Writes a SavedModel of a trained `PixelGANAutoencoder`.
+
+  Endpoints (images are float32 in the likelihood's data space):
+    log_prob(images [N, H, W, C]) -> [N] nats per image, with the
+      deterministic encoder's code;
+    encode(images) -> [N, code_dim] code (n = 0);            if it has a code
+    classify(images) -> [N, K] class or cluster probabilities; if categorical
+    sample(code [N, code_dim], seed [2] int32) -> [N, H, W, C]; if it has a code
+    sample_classes(class_ids [N] int32, seed) -> images;       if categorical
+      (the Gaussian part of a joint code is set to the prior mean, 0)
+    sample(num_images [] int32, seed [2] int32) -> images;     plain PixelCNN
+
+  `tf.saved_model.load(directory)` gives an object with these methods.
+
+  Args:
+    model: the model.
+    directory: where to write.
+
+  Returns:
+    The directory.
+  """
+  archive = keras.export.ExportArchive()
+  archive.track(model)
+  shape = (None,) + tuple(model.image_shape)
+  images_spec = tf.TensorSpec(shape, tf.float32, name="images")
+  seed_spec = tf.TensorSpec([2], tf.int32, name="seed")
+
+  def code_of(images):
+    return model.encoder.code(model.encode(images)) if model.has_code else None
+
+  archive.add_endpoint(
+      "log_prob", tf.function(lambda images: model.decoder.log_prob(images, code_of(images)),
+                              input_signature=[images_spec]))
+  if model.has_code:
+    code_dim = model.encoder.code_dim
+    archive.add_endpoint("encode", tf.function(code_of, input_signature=[images_spec]))
+    archive.add_endpoint(
+        "sample", tf.function(lambda code, seed: sample_naive(model.decoder, code, seed),
+                              input_signature=[tf.TensorSpec([None, code_dim], tf.float32,
+                                                             name="code"), seed_spec]))
+  else:
+    archive.add_endpoint(
+        "sample", tf.function(
+            lambda num_images, seed: sample_naive(model.decoder, None, seed, num_images),
+            input_signature=[tf.TensorSpec([], tf.int32, name="num_images"), seed_spec]))
+  if model.can_classify:
+    archive.add_endpoint("classify", tf.function(model.classify, input_signature=[images_spec]))
+    archive.add_endpoint(
+        "sample_classes", tf.function(
+            lambda class_ids, seed: sample_naive(model.decoder, class_code(model, class_ids), seed),
+            input_signature=[tf.TensorSpec([None], tf.int32, name="class_ids"), seed_spec]))
+  archive.write_out(directory, verbose=False)
+  return directory
+
+
+def class_code(model, class_ids: tf.Tensor) -> tf.Tensor:
+  """The code of given classes: one-hot categories, the Gaussian part at 0."""
+  parts = []
+  for name, size in model.encoder.code_sizes.items():
+    if name == priors.CATEGORICAL:
+      parts.append(tf.one_hot(class_ids, size, dtype=tf.float32))
+    else:
+      parts.append(tf.zeros(tf.stack([tf.shape(class_ids)[0], size])))
+  return tf.concat(parts, axis=-1)

@@ -1,0 +1,288 @@
+"""Training runs: train_and_evaluate, evaluate, sample and export a run directory."""
+
+import dataclasses
+import math
+import os
+from typing import Dict, Optional
+
+from absl import logging
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pixelgan_tf import data as data_lib
+from pixelgan_tf import evaluation
+from pixelgan_tf.config import ExperimentConfig
+from pixelgan_tf.export import class_code, export_saved_model
+from pixelgan_tf.model import PixelGANAutoencoder
+from pixelgan_tf.run_directory import RunDirectory
+from pixelgan_tf.sampling import image_grid, sample_naive
+
+_POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+
+
+class TrainingDivergedError(RuntimeError):
+  """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def validate(config: ExperimentConfig) -> None:
+  """Checks what can be checked before any data is read."""
+  train = config.train
+  if train.steps < 1 or train.eval_every < 1:
+    raise ValueError(f"steps and eval_every must be positive, got {train.steps}, "
+                     f"{train.eval_every}.")
+  if train.jit_compile not in ("auto", "on", "off"):
+    raise ValueError(f"jit_compile must be auto, on or off, got {train.jit_compile!r}.")
+  if train.mixed_precision not in _POLICIES:
+    raise ValueError(f"mixed_precision must be one of {sorted(_POLICIES)}, "
+                     f"got {train.mixed_precision!r}.")
+
+
+def resolve(config: ExperimentConfig, splits) -> ExperimentConfig:
+  """Fills in what the data decides: image shape, classes, binarization.
+
+  Semi-supervised training (labels > 0) uses one category per class.
+  """
+  model = config.model
+  supervised = config.data.labels > 0 and model.kind != "pixelcnn"
+  num_classes = splits.num_classes if supervised else 0
+  prior = model.prior
+  if supervised and prior.kind in ("categorical", "gaussian_categorical"):
+    prior = dataclasses.replace(prior, categories=num_classes)
+  model = dataclasses.replace(model, image_shape=tuple(splits.image_shape),
+                              num_classes=num_classes, prior=prior)
+  binarize = model.decoder.likelihood == "bernoulli"
+  return dataclasses.replace(config, model=model,
+                             data=dataclasses.replace(config.data, binarize=binarize))
+
+
+def _strategy() -> tf.distribute.Strategy:
+  gpus = tf.config.list_logical_devices("GPU")
+  return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def build_model(config: ExperimentConfig, strategy=None) -> PixelGANAutoencoder:
+  """Builds and compiles the model (with every optimizer) under the strategy's scope."""
+  keras.mixed_precision.set_dtype_policy(_POLICIES[config.train.mixed_precision])
+  strategy = strategy or _strategy()
+  jit = {"auto": "auto", "on": True, "off": False}[config.train.jit_compile]
+  with strategy.scope():
+    model = PixelGANAutoencoder(config.model)
+    model.compile(jit_compile=jit)
+  return model
+
+
+def _restore(model, manager: tf.train.CheckpointManager, directory: str) -> int:
+  """Restores the latest checkpoint, if any; returns the training step."""
+  if manager.latest_checkpoint:
+    try:
+      model.checkpoint().read(manager.latest_checkpoint).assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as error:
+      raise ValueError(f"The checkpoint {manager.latest_checkpoint} does not fit this model "
+                       f"({error.__class__.__name__}: {str(error)[:300]}). Use a new --workdir.")
+    logging.info("Resumed from %s", manager.latest_checkpoint)
+  return int(model.optimizer.iterations)
+
+
+def _predict_function(model):
+  @tf.function
+  def predict(images):
+    nll = model(images)
+    probabilities = model.classify(images) if model.can_classify else tf.zeros([0])
+    return nll, probabilities
+  return predict
+
+
+def evaluate_split(model, images, labels, config: ExperimentConfig, predict=None):
+  """NLL, bits/dim and (with a categorical code) error and probabilities on one split."""
+  predict = predict or _predict_function(model)
+  nlls, probabilities = [], []
+  for batch in data_lib.eval_dataset(images, labels, config.data):
+    nll, probs = predict(batch["images"])
+    nlls.append(nll.numpy())
+    probabilities.append(probs.numpy())
+  nll = float(np.mean(np.concatenate(nlls)))
+  results = {"nll": nll, "bits_per_dim": nll / (math.prod(model.image_shape) * math.log(2))}
+  if model.can_classify:
+    probabilities = np.concatenate(probabilities)
+    results["error"] = evaluation.classification_error(probabilities, labels)
+    return results, probabilities
+  return results, None
+
+
+def evaluate_run(model, splits, config: ExperimentConfig, predict=None) -> Dict[str, dict]:
+  """Validation and test metrics; the clustering protocol for unsupervised codes."""
+  predict = predict or _predict_function(model)
+  validation, val_probs = evaluate_split(model, splits.validation_images,
+                                         splits.validation_labels, config, predict)
+  test, test_probs = evaluate_split(model, splits.test_images, splits.test_labels, config,
+                                    predict)
+  if model.can_classify and not config.model.num_classes:
+    # Unsupervised: argmax error is meaningless; label clusters on validation.
+    validation.pop("error"), test.pop("error")
+    labels_of_clusters = evaluation.cluster_labels(val_probs, splits.validation_labels)
+    test["clustering_error"] = evaluation.clustering_error(
+        test_probs, splits.test_labels, labels_of_clusters)
+  return {"validation": validation, "test": test}
+
+
+class _RoundEnd(keras.callbacks.Callback):
+  """After every `eval_every` steps: NaN guard, checkpoint, evaluation, summaries."""
+
+  def __init__(self, model, splits, config, run, manager):
+    super().__init__()
+    self._model, self._splits, self._config, self._run = model, splits, config, run
+    self._manager = manager
+    self._predict = _predict_function(model)
+    self._writers = {name: tf.summary.create_file_writer(os.path.join(run.tensorboard, name))
+                     for name in ("train", "validation")}
+    self.diverged_at: Optional[int] = None
+    self.history = run.read_history(int(model.optimizer.iterations))
+
+  def on_train_batch_end(self, batch, logs=None):
+    if logs and not all(np.isfinite(v) for v in logs.values()):
+      self.diverged_at = int(self._model.optimizer.iterations)
+      self._model.stop_training = True
+
+  def on_epoch_end(self, epoch, logs=None):
+    if self.diverged_at is not None:
+      return
+    step = int(self._model.optimizer.iterations)
+    self._manager.save(checkpoint_number=step)
+    results = evaluate_run(self._model, self._splits, self._config, self._predict)
+    self.history.append({"step": step, **results})
+    self._run.write_results({"step": step, "latest": results, "history": self.history})
+    with self._writers["train"].as_default(step=step):
+      for name, value in (logs or {}).items():
+        tf.summary.scalar(name, value)
+      for phase, optimizer in self._model.phase_optimizers.items():
+        tf.summary.scalar(f"learning_rate/{phase}", float(optimizer.learning_rate))
+    with self._writers["validation"].as_default(step=step):
+      for split, metrics in results.items():
+        for name, value in metrics.items():
+          tf.summary.scalar(f"{split}/{name}", value)
+      write_code_histograms(self._model, self._splits.validation_images[:500], self._config)
+      if (epoch + 1) % self._config.train.sample_every == 0:
+        write_sample_grids(self._model, self._splits, self._config, seed=step)
+    logging.info("step %d: %s", step, results)
+
+
+def write_code_histograms(model, images, config) -> None:
+  """Histograms of each code component on some validation images."""
+  if not model.has_code:
+    return
+  batch = next(iter(data_lib.eval_dataset(images, np.zeros(len(images), np.int64),
+                                          dataclasses.replace(config.data,
+                                                              batch_size=len(images)))))
+  for name, value in model.encode(batch["images"]).items():
+    tf.summary.histogram(f"code/{name}", value)
+
+
+def sample_grids(model, splits, config, seed: int) -> Dict[str, tf.Tensor]:
+  """Image grids: inputs beside samples conditioned on their inferred code, and
+  for a categorical code one row per class or cluster."""
+  per_row = config.train.samples_per_row
+  max_value = 1.0 if config.data.binarize else 255.0
+  sampler = tf.function(sample_naive)
+  seed = tf.constant([seed % (1 << 30), 17], tf.int32)
+  grids = {}
+  if not model.has_code:
+    samples = sampler(model.decoder, None, seed, per_row * 2)
+    return {"samples": image_grid(samples, 2, max_value)}
+  batch = next(iter(data_lib.eval_dataset(
+      splits.validation_images[:per_row], splits.validation_labels[:per_row],
+      dataclasses.replace(config.data, batch_size=per_row))))
+  code = model.encoder.code(model.encode(batch["images"]))
+  samples = sampler(model.decoder, code, seed)
+  grids["inputs_and_samples"] = image_grid(tf.concat([batch["images"], samples], 0), 2,
+                                           max_value)
+  if model.can_classify:
+    categories = model.encoder.code_sizes["categorical"]
+    class_ids = tf.repeat(tf.range(categories), per_row)
+    samples = sampler(model.decoder, class_code(model, class_ids), seed)
+    grids["samples_per_category"] = image_grid(samples, categories, max_value)
+  return grids
+
+
+def write_sample_grids(model, splits, config, seed: int) -> Dict[str, tf.Tensor]:
+  grids = sample_grids(model, splits, config, seed)
+  for name, grid in grids.items():
+    tf.summary.image(name, grid)
+  return grids
+
+
+def _prepare(config: ExperimentConfig, workdir: str):
+  """Data, resolved config (checked against the run directory), model, checkpoints."""
+  validate(config)
+  splits = data_lib.load_splits(config.data)
+  config = resolve(config, splits)
+  run = RunDirectory(workdir)
+  run.claim(config)
+  model = build_model(config)
+  manager = tf.train.CheckpointManager(model.checkpoint(), run.checkpoints,
+                                       max_to_keep=config.train.keep_checkpoints)
+  step = _restore(model, manager, run.checkpoints)
+  return splits, config, run, model, manager, step
+
+
+def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1) -> dict:
+  """Trains (resuming from the run directory's latest checkpoint), evaluates, exports.
+
+  Args:
+    config: the experiment.
+    workdir: the run directory.
+    verbose: Keras progress output (1: a progress bar with ETA per round).
+
+  Returns:
+    The final results, also written to `workdir/results.json`.
+  """
+  splits, config, run, model, manager, step = _prepare(config, workdir)
+  train = config.train
+  rounds = math.ceil(train.steps / train.eval_every)
+  callback = _RoundEnd(model, splits, config, run, manager)
+  if step < train.steps:
+    # A resumed run draws a fresh data stream rather than repeating the first batches.
+    data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
+    model.fit(data_lib.train_dataset(splits, data_config), epochs=rounds,
+              initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
+              callbacks=[callback], verbose=verbose)
+  if callback.diverged_at is not None:
+    raise TrainingDivergedError(
+        f"A loss became NaN or infinite at step {callback.diverged_at}; stopped. The last "
+        f"good checkpoint is {manager.latest_checkpoint or 'none (no round finished)'}. "
+        f"Lower the learning rates or try another seed.")
+  results = evaluate_run(model, splits, config)
+  final = {"step": int(model.optimizer.iterations), "final": results,
+           "history": callback.history}
+  run.write_results(final)
+  export_saved_model(model, run.export)
+  return final
+
+
+def evaluate(config: ExperimentConfig, workdir: str) -> dict:
+  """Evaluates the run's latest checkpoint on validation and test."""
+  splits, config, run, model, manager, step = _prepare(config, workdir)
+  if step == 0:
+    raise ValueError(f"{workdir} has no checkpoint to evaluate; train first.")
+  results = {"step": step, "final": evaluate_run(model, splits, config)}
+  run.write_results(results)
+  return results
+
+
+def sample(config: ExperimentConfig, workdir: str) -> Dict[str, str]:
+  """Writes the sample grids of the run's latest checkpoint as PNG and to TensorBoard."""
+  splits, config, run, model, manager, step = _prepare(config, workdir)
+  tf.io.gfile.makedirs(run.samples)
+  writer = tf.summary.create_file_writer(os.path.join(run.tensorboard, "samples"))
+  paths = {}
+  with writer.as_default(step=step):
+    for name, grid in write_sample_grids(model, splits, config, seed=step).items():
+      paths[name] = os.path.join(run.samples, f"{name}_step{step}.png")
+      tf.io.write_file(paths[name], tf.io.encode_png(grid[0]))
+  return paths
+
+
+def export(config: ExperimentConfig, workdir: str) -> str:
+  """Exports the run's latest checkpoint as a SavedModel."""
+  _, _, run, model, _, _ = _prepare(config, workdir)
+  return export_saved_model(model, run.export)

@@ -1,0 +1,36 @@
+"""Tests of the evaluation protocols on hand-made probabilities."""
+
+import numpy as np
+import pytest
+
+from pixelgan_tf import evaluation
+
+
+def test_classification_error():
+  probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+  assert evaluation.classification_error(probabilities, np.array([0, 1, 1])) == pytest.approx(1 / 3)
+
+
+def test_each_cluster_takes_the_label_of_its_most_confident_validation_example():
+  # Three clusters; cluster 2 is most confident on example 3 (label 7).
+  probabilities = np.array([[0.8, 0.1, 0.1],
+                            [0.1, 0.7, 0.2],
+                            [0.6, 0.2, 0.2],
+                            [0.1, 0.1, 0.8],
+                            [0.3, 0.3, 0.4]])
+  labels = np.array([4, 1, 9, 7, 1])
+  np.testing.assert_array_equal(evaluation.cluster_labels(probabilities, labels), [4, 1, 7])
+
+
+def test_clustering_error_uses_the_cluster_labels():
+  labels_of_clusters = np.array([4, 1, 7, 4])      # two clusters may share a label
+  probabilities = np.array([[0.9, 0.0, 0.1, 0.0],  # -> cluster 0 -> 4
+                            [0.0, 0.1, 0.0, 0.9],  # -> cluster 3 -> 4
+                            [0.1, 0.8, 0.1, 0.0],  # -> cluster 1 -> 1
+                            [0.0, 0.0, 1.0, 0.0]])  # -> cluster 2 -> 7
+  labels = np.array([4, 4, 2, 7])
+  assert evaluation.clustering_error(probabilities, labels, labels_of_clusters) == pytest.approx(0.25)
+
+
+if __name__ == "__main__":
+  raise SystemExit(pytest.main([__file__]))

@@ -1,0 +1,172 @@
+"""End to end: launch/main.py on the tiny preset over a few hundred real MNIST images."""
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MNIST = os.path.join(ROOT, "..", "shared", "data", "mnist")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+  if not os.path.isdir(MNIST):
+    pytest.skip(f"the original MNIST files are not at {MNIST}")
+  directory = str(tmp_path_factory.mktemp("tfds"))
+  from pixelgan_tf.data import prepare_mnist
+  prepare_mnist(MNIST, directory, max_examples_per_split=600)
+  return directory
+
+
+def _main(*args, timeout=600):
+  return subprocess.run([sys.executable, os.path.join(ROOT, "launch", "main.py"), *args],
+                        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def _tensorboard_tags(directory):
+  tags = set()
+  for path in glob.glob(os.path.join(directory, "**", "events.out.tfevents.*"), recursive=True):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      for value in event.summary.value:
+        tags.add(value.tag)
+  return tags
+
+
+_RELOAD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import tensorflow as tf
+    loaded = tf.saved_model.load(sys.argv[1])
+    images = tf.cast(tf.random.stateless_uniform([3, 28, 28, 1], seed=[1, 2]) < 0.2, tf.float32)
+    probabilities = loaded.classify(images).numpy()
+    log_prob = loaded.log_prob(images).numpy()
+    samples = loaded.sample_classes(tf.constant([0, 1], tf.int32), tf.constant([1, 2])).numpy()
+    assert "pixelgan_tf" not in sys.modules
+    assert probabilities.shape == (3, 10) and np.allclose(probabilities.sum(-1), 1, atol=1e-5)
+    assert log_prob.shape == (3,) and np.all(log_prob < 0)
+    assert samples.shape == (2, 28, 28, 1) and set(np.unique(samples)) <= {0.0, 1.0}
+    print("reloaded")
+""")
+
+
+def test_train_evaluate_export_and_reload(data_dir, tmp_path):
+  workdir = str(tmp_path / "run")
+  result = _main("--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}")
+  assert result.returncode == 0, result.stderr[-3000:]
+  config = json.load(open(os.path.join(workdir, "config.json")))
+  assert config["model"]["image_shape"] == [28, 28, 1] and config["model"]["num_classes"] == 10
+  assert config["data"]["labels"] == 20
+  assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("ckpt-20")
+  results = json.load(open(os.path.join(workdir, "results.json")))
+  assert results["step"] == 20 and [h["step"] for h in results["history"]] == [10, 20]
+  test = results["final"]["test"]
+  assert np.isfinite(test["nll"]) and test["nll"] > 0 and 0 <= test["error"] <= 1
+  tags = _tensorboard_tags(os.path.join(workdir, "tensorboard"))
+  assert {"nll", "discriminator_loss", "generator_loss", "supervised_loss",
+          "learning_rate/reconstruction", "test/error", "validation/bits_per_dim",
+          "code/categorical", "inputs_and_samples", "samples_per_category"} <= tags
+  reload = subprocess.run([sys.executable, "-c", _RELOAD, os.path.join(workdir, "export")],
+                          capture_output=True, text=True, timeout=300, cwd=str(tmp_path),
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  assert reload.returncode == 0 and "reloaded" in reload.stdout, reload.stderr[-3000:]
+
+  # The other modes on the trained run: evaluation reproduces the final test metrics,
+  # sampling writes PNG grids.
+  evaluated = _main("--mode=eval", "--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}")
+  assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+  again = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
+  np.testing.assert_allclose(again["error"], test["error"])
+  np.testing.assert_allclose(again["nll"], test["nll"], rtol=1e-4)
+  sampled = _main("--mode=sample", "--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}")
+  assert sampled.returncode == 0, sampled.stderr[-3000:]
+  pngs = sorted(os.path.basename(p) for p in glob.glob(os.path.join(workdir, "samples", "*.png")))
+  assert pngs == ["inputs_and_samples_step20.png", "samples_per_category_step20.png"]
+  grid = tf.io.decode_png(tf.io.read_file(os.path.join(workdir, "samples", pngs[1])))
+  assert grid.shape == (10 * 28, 2 * 28, 1)     # one row per class, two samples each
+
+  # Another configuration in the same directory is refused, and nothing is overwritten.
+  before = open(os.path.join(workdir, "config.json")).read()
+  other = _main("--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}",
+                "--set=model.decoder.filters=16")
+  assert other.returncode == 1
+  assert "holds a run of another configuration" in other.stderr
+  assert "model.decoder" in other.stderr
+  assert open(os.path.join(workdir, "config.json")).read() == before
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(data_dir, tmp_path):
+  workdir = str(tmp_path / "run")
+  args = ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", "--steps=60",
+          "--set=train.sample_every=100"]
+  process = subprocess.Popen([sys.executable, os.path.join(ROOT, "launch", "main.py"), *args],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  index = os.path.join(workdir, "checkpoints", "checkpoint")
+  deadline = time.time() + 300
+  while not os.path.exists(index) and time.time() < deadline and process.poll() is None:
+    time.sleep(0.2)
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  interrupted_at = int(tf.train.latest_checkpoint(os.path.dirname(index)).split("-")[-1])
+  assert interrupted_at < 60
+  resumed = _main(*args)
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert f"Resumed from {os.path.join(workdir, 'checkpoints', 'ckpt-')}" in resumed.stderr
+  results = json.load(open(os.path.join(workdir, "results.json")))
+  assert results["step"] == 60
+  steps = [h["step"] for h in results["history"]]
+  # The next round after the restored checkpoint is recorded: no step was repeated or lost.
+  assert steps == sorted(set(steps)) and steps[-1] == 60 and interrupted_at + 10 in steps
+
+
+def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path):
+  workdir = str(tmp_path / "run")
+  bad = _main("--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", "--steps=40",
+              "--set=train.sample_every=100",
+              "--set=model.phases.reconstruction_learning_rate=1e30")
+  assert bad.returncode == 1
+  assert "NaN or infinite" in bad.stderr and "last good checkpoint" in bad.stderr
+  latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+  if latest is not None:   # a round may finish before the loss overflows
+    assert int(latest.split("-")[-1]) < 40
+  assert not os.path.exists(os.path.join(workdir, "export"))
+
+
+@pytest.mark.parametrize("flag,message", [
+    ("--labels=7", "divisible"),
+    ("--labels=-1", "labels"),
+    ("--dataset=imagenet", "dataset"),
+    ("--set=model.decoder.widht=3", "Unknown config field"),
+    ("--prior=gaussian --labels=100", "needs a categorical code"),
+])
+def test_bad_input_fails_fast_with_a_clear_message(data_dir, tmp_path, flag, message):
+  workdir = str(tmp_path / "run")
+  start = time.time()
+  result = _main("--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}",
+                 *flag.split(), timeout=120)
+  assert result.returncode != 0
+  assert message in result.stderr, result.stderr[-2000:]
+  assert not os.path.exists(os.path.join(workdir, "checkpoints"))
+  assert time.time() - start < 60
+
+
+def test_missing_data_names_the_command(tmp_path):
+  result = _main("--preset=tiny", f"--data_dir={tmp_path / 'empty'}",
+                 f"--workdir={tmp_path / 'run'}", timeout=120)
+  assert result.returncode == 1
+  assert "launch/prepare_data.py" in result.stderr
+
+
+if __name__ == "__main__":
+  raise SystemExit(pytest.main([__file__]))

@@ -1,0 +1,102 @@
+"""Tests of launch/prepare_data.py and prepare_mnist: a small prepared MNIST, corrupt sources."""
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from pixelgan_tf.data import DataError, is_prepared, prepare, prepare_mnist
+from pixelgan_tf.data.idx import CHECKSUMS_FILE, MNIST_FILES
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+pytestmark = pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason=f"{SHARED_MNIST} is absent")
+
+
+def _run(*args):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  return subprocess.run([sys.executable, "launch/prepare_data.py", *args], cwd=ROOT, env=env,
+                        capture_output=True, text=True, timeout=120)
+
+
+def _copy_source(tmp_path):
+  source = tmp_path / "source"
+  shutil.copytree(SHARED_MNIST, source)
+  for path in source.iterdir():
+    path.chmod(0o644)  # the shared copies are read-only
+  return source
+
+
+def test_prepares_a_dataset_tfds_loads(tmp_path):
+  data_dir = tmp_path / "tfds"
+  result = _run(f"--data_dir={data_dir}", "--max_examples_per_split=100")
+  assert result.returncode == 0, result.stderr
+  assert f"Prepared mnist in {data_dir}/mnist/3.0.1" in result.stdout
+  train = tfds.as_numpy(tfds.load("mnist", split="train", data_dir=str(data_dir),
+                                  download=False, batch_size=-1))
+  assert train["image"].shape == (100, 28, 28, 1)
+
+
+@pytest.mark.parametrize("update_checksums,message", [
+    (False, "Checksum mismatch for"),
+    (True, "Corrupt gzip stream in"),
+], ids=["checksum", "gzip"])
+def test_corrupt_source_exits_1_naming_the_file(tmp_path, update_checksums, message):
+  source = _copy_source(tmp_path)
+  corrupt = source / MNIST_FILES["train_labels"]
+  corrupt.write_bytes(corrupt.read_bytes()[:1000])
+  if update_checksums:
+    sums = subprocess.run(["sha256sum", *MNIST_FILES.values()], cwd=source, check=True,
+                          capture_output=True, text=True).stdout
+    (source / CHECKSUMS_FILE).write_text(sums)
+  data_dir = tmp_path / "tfds"
+  result = _run(f"--source={source}", f"--data_dir={data_dir}", "--max_examples_per_split=100")
+  assert result.returncode == 1
+  assert message in result.stderr and str(corrupt) in result.stderr
+  assert "Traceback" not in result.stderr
+  assert not is_prepared("mnist", str(data_dir))
+  assert not (data_dir / "mnist").exists()
+
+
+def test_prepare_mnist_keeps_an_existing_dataset(tmp_path):
+  path = prepare_mnist(str(SHARED_MNIST), str(tmp_path), max_examples_per_split=20)
+  assert path == str(tmp_path / "mnist" / "3.0.1")
+  info = (tmp_path / "mnist" / "3.0.1" / "dataset_info.json").stat().st_mtime_ns
+  assert prepare_mnist(str(SHARED_MNIST), str(tmp_path), max_examples_per_split=30) == path
+  assert (tmp_path / "mnist" / "3.0.1" / "dataset_info.json").stat().st_mtime_ns == info
+
+
+def test_prepare_mnist_rejects_a_non_positive_limit(tmp_path):
+  with pytest.raises(DataError, match="max_examples_per_split must be positive"):
+    prepare_mnist(str(SHARED_MNIST), str(tmp_path), max_examples_per_split=0)
+
+
+def test_failed_write_leaves_nothing_prepared(tmp_path, monkeypatch):
+  """TFDS writes into an incomplete.* directory and renames it only on success."""
+  def failing_splits(arrays, max_examples):
+    datasets = {"train": tf.data.Dataset.from_tensor_slices(
+        {"image": arrays["train_images"][:10], "label": arrays["train_labels"][:10]})}
+    def fail(example):
+      with tf.control_dependencies([tf.debugging.assert_equal(0, 1, message="disk full")]):
+        return tf.nest.map_structure(tf.identity, example)
+
+    # The test split fails after the train split's shards are written.
+    datasets["test"] = datasets["train"].map(fail)
+    return datasets
+
+  monkeypatch.setattr(prepare, "_split_datasets", failing_splits)
+  with pytest.raises(tf.errors.InvalidArgumentError, match="disk full"):
+    prepare_mnist(str(SHARED_MNIST), str(tmp_path))
+  assert not is_prepared("mnist", str(tmp_path))
+  leftovers = os.listdir(tmp_path / "mnist") if (tmp_path / "mnist").exists() else []
+  assert "3.0.1" not in leftovers and not [n for n in leftovers if n.startswith("incomplete")]
+
+
+if __name__ == "__main__":
+  raise SystemExit(pytest.main([__file__]))
