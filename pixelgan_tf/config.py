@@ -280,7 +280,11 @@ def override(config, path: str, value: str):
 
   Example: override(cfg, "model.decoder.filters", "48").
   """
-  head, _, rest = path.partition(".")
+  return _override(config, path.split("."), path, value)
+
+
+def _override(config, parts, path: str, value: str):
+  head, rest = parts[0], parts[1:]
   fields = {f.name for f in dataclasses.fields(config)}
   if head not in fields:
     raise ValueError(f"Unknown config field {head!r} in {path!r}; "
@@ -289,7 +293,7 @@ def override(config, path: str, value: str):
   if rest:
     if not dataclasses.is_dataclass(current):
       raise ValueError(f"{head!r} is not a section; cannot set {path!r}.")
-    return dataclasses.replace(config, **{head: override(current, rest, value)})
+    return dataclasses.replace(config, **{head: _override(current, rest, path, value)})
   try:
     return dataclasses.replace(config, **{head: _coerce(value, current)})
   except ValueError as error:

@@ -123,14 +123,22 @@ class PixelGANAutoencoder(keras.Model):
   def can_classify(self) -> bool:
     return self.has_code and priors.CATEGORICAL in self.encoder.code_sizes
 
-  def build_networks(self) -> None:
-    """Creates every sub-network's weights (call under the strategy's scope)."""
+  def build(self, images_shape=None):
+    """Creates every sub-network's weights from the configured image shape."""
     images = tf.zeros((1,) + self.image_shape)
-    self(images)  # builds the encoder, the decoder and the model itself
+    code = None
     if self.has_code:
       outputs = self.encode(images)
+      code = self.encoder.code(outputs)
       for name, discriminator in self.discriminators.items():
         discriminator(outputs[name])
+    self.decoder(images, code)
+    self.built = True
+
+  def build_networks(self) -> None:
+    """Creates every sub-network's weights (call under the strategy's scope)."""
+    if not self.built:
+      self.build()
 
   def normalize(self, images: tf.Tensor) -> tf.Tensor:
     return self.decoder.pixel_likelihood.normalize(images)

@@ -1,11 +1,13 @@
 """Pins the presets: a refactor that changes what a preset builds must fail here."""
 
 import dataclasses
+import json
 
 import pytest
 import tensorflow as tf
 
 from pixelgan_tf import DECODER_PRESETS, PixelCNNDecoder, decoder_preset
+from pixelgan_tf import config as config_lib
 
 # Parameter counts of each decoder preset, unconditional, on its intended images.
 EXPECTED_PARAMS = {
@@ -37,6 +39,39 @@ def test_presets_are_frozen_and_overridable():
 def test_unknown_preset():
   with pytest.raises(ValueError, match="Unknown decoder preset 'huge'"):
     decoder_preset("huge")
+
+
+@pytest.mark.parametrize("name", sorted(config_lib.EXPERIMENTS))
+def test_every_experiment_survives_a_json_round_trip(name):
+  config = config_lib.experiment(name)
+  values = json.loads(json.dumps(config_lib.to_dict(config)))
+  assert config_lib.from_dict(config_lib.ExperimentConfig, values) == config
+
+
+def test_dotted_overrides_parse_to_the_field_type():
+  config = config_lib.experiment("mnist_semi")
+  config = config_lib.override(config, "model.decoder.filters", "48")
+  config = config_lib.override(config, "model.encoder.filters", "16,32")
+  config = config_lib.override(config, "data.binarize", "false")
+  config = config_lib.override(config, "model.phases.generator_learning_rate", "3e-4")
+  config = config_lib.override(config, "data.data_dir", "/tmp/x")
+  assert config.model.decoder.filters == 48
+  assert config.model.encoder.filters == (16, 32)
+  assert config.data.binarize is False
+  assert config.model.phases.generator_learning_rate == pytest.approx(3e-4)
+  assert config.data.data_dir == "/tmp/x"
+  assert config_lib.experiment("mnist_semi").model.decoder.filters == 32   # presets untouched
+
+
+@pytest.mark.parametrize("path,value,message", [
+    ("model.decoder.widht", "3", "Unknown config field 'widht'"),
+    ("model.decoder.filters", "many", "Bad value for 'model.decoder.filters'"),
+    ("data.binarize", "perhaps", "true or false"),
+    ("model.decoder.filters.x", "1", "not a section"),
+])
+def test_bad_overrides(path, value, message):
+  with pytest.raises(ValueError, match=message):
+    config_lib.override(config_lib.experiment("mnist_semi"), path, value)
 
 
 if __name__ == "__main__":
