@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from pixelgan_tf import priors
-from pixelgan_tf.sampling import sample_naive
+from pixelgan_tf.sampling import sample
 
 
 def export_saved_model(model, directory: str) -> str:
@@ -45,19 +45,19 @@ def export_saved_model(model, directory: str) -> str:
     code_dim = model.encoder.code_dim
     archive.add_endpoint("encode", tf.function(code_of, input_signature=[images_spec]))
     archive.add_endpoint(
-        "sample", tf.function(lambda code, seed: sample_naive(model.decoder, code, seed),
+        "sample", tf.function(lambda code, seed: sample(model.decoder, code, seed),
                               input_signature=[tf.TensorSpec([None, code_dim], tf.float32,
                                                              name="code"), seed_spec]))
   else:
     archive.add_endpoint(
         "sample", tf.function(
-            lambda num_images, seed: sample_naive(model.decoder, None, seed, num_images),
+            lambda num_images, seed: sample(model.decoder, None, seed, num_images),
             input_signature=[tf.TensorSpec([], tf.int32, name="num_images"), seed_spec]))
   if model.can_classify:
     archive.add_endpoint("classify", tf.function(model.classify, input_signature=[images_spec]))
     archive.add_endpoint(
         "sample_classes", tf.function(
-            lambda class_ids, seed: sample_naive(model.decoder, class_code(model, class_ids), seed),
+            lambda class_ids, seed: sample(model.decoder, class_code(model, class_ids), seed),
             input_signature=[tf.TensorSpec([None], tf.int32, name="class_ids"), seed_spec]))
   archive.write_out(directory, verbose=False)
   return directory

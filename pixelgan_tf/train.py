@@ -16,7 +16,8 @@ from pixelgan_tf.config import ExperimentConfig
 from pixelgan_tf.export import class_code, export_saved_model
 from pixelgan_tf.model import PixelGANAutoencoder
 from pixelgan_tf.run_directory import RunDirectory
-from pixelgan_tf.sampling import image_grid, sample_naive
+from pixelgan_tf.sampling import image_grid
+from pixelgan_tf.sampling import sample as draw_samples
 
 _POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 
@@ -179,11 +180,18 @@ def write_code_histograms(model, images, config) -> None:
 
 
 def sample_grids(model, splits, config, seed: int) -> Dict[str, tf.Tensor]:
-  """Image grids: inputs beside samples conditioned on their inferred code, and
-  for a categorical code one row per class or cluster."""
+  """Image grids of the run's model.
+
+  - 'inputs_and_samples': validation images above samples conditioned on
+    their inferred codes;
+  - 'samples_per_category' (categorical code): one row per class or cluster;
+  - 'samples_per_code' (other codes): each row keeps the code of one
+    validation image and redraws the PixelCNN (global vs local structure);
+  - 'samples' (plain PixelCNN).
+  """
   per_row = config.train.samples_per_row
   max_value = 1.0 if config.data.binarize else 255.0
-  sampler = tf.function(sample_naive)
+  sampler = tf.function(draw_samples, jit_compile=True)
   seed = tf.constant([seed % (1 << 30), 17], tf.int32)
   grids = {}
   if not model.has_code:
@@ -201,6 +209,9 @@ def sample_grids(model, splits, config, seed: int) -> Dict[str, tf.Tensor]:
     class_ids = tf.repeat(tf.range(categories), per_row)
     samples = sampler(model.decoder, class_code(model, class_ids), seed)
     grids["samples_per_category"] = image_grid(samples, categories, max_value)
+  else:
+    samples = sampler(model.decoder, tf.repeat(code, per_row, axis=0), seed)
+    grids["samples_per_code"] = image_grid(samples, per_row, max_value)
   return grids
 
 

@@ -65,6 +65,32 @@ def test_gaussian_runs_report_likelihood_only():
   assert set(results["test"]) == {"nll", "bits_per_dim"}
 
 
+def test_gaussian_grids_keep_one_code_per_row_and_redraw_the_pixelcnn():
+  config = train.resolve(_experiment(labels=0, prior=config_lib.PriorConfig(kind="gaussian",
+                                                                            dim=2)), _splits())
+  config = dataclasses.replace(config, train=dataclasses.replace(config.train,
+                                                                 samples_per_row=3))
+  model = train.build_model(config)
+  grids = train.sample_grids(model, _splits(), config, seed=1)
+  assert set(grids) == {"inputs_and_samples", "samples_per_code"}
+  grid = grids["samples_per_code"].numpy()[0, :, :, 0]
+  assert grid.shape == (3 * 8, 3 * 8)
+  rows = [grid[8 * r:8 * (r + 1)] for r in range(3)]
+  # Within a row the code is fixed but the PixelCNN draws differ.
+  assert not np.array_equal(rows[0][:, :8], rows[0][:, 8:16])
+
+
+def test_categorical_grids_have_one_row_per_category():
+  config = train.resolve(_experiment(labels=6), _splits(num_classes=3))
+  config = dataclasses.replace(config, train=dataclasses.replace(config.train,
+                                                                 samples_per_row=2))
+  model = train.build_model(config)
+  grids = train.sample_grids(model, _splits(num_classes=3), config, seed=1)
+  assert set(grids) == {"inputs_and_samples", "samples_per_category"}
+  assert grids["samples_per_category"].shape == (1, 3 * 8, 2 * 8, 1)
+  assert grids["inputs_and_samples"].shape == (1, 2 * 8, 2 * 8, 1)
+
+
 @pytest.mark.parametrize("field,value,message", [
     ("steps", 0, "positive"),
     ("jit_compile", "maybe", "jit_compile"),

@@ -101,8 +101,8 @@ class GatedPixelCNNBlock(keras.layers.Layer):
     if self.dependent_bias is not None and conditioning_map_shape is not None:
       self.dependent_bias.build(conditioning_map_shape)
 
-  def _conditional_biases(self, conditioning, conditioning_map):
-    """Returns the biases (c_v, c_h), or (0, 0) for an unconditional block."""
+  def conditional_biases(self, conditioning=None, conditioning_map=None):
+    """(c_v, c_h): [B, 1, 1, 2F] or [B, H, W, 2F] each, or (0, 0) if unconditional."""
     total = 0.0
     if self.location_invariant:
       if conditioning is None:
@@ -117,12 +117,19 @@ class GatedPixelCNNBlock(keras.layers.Layer):
       return 0.0, 0.0
     return tf.split(total, 2, axis=-1)
 
+  def vertical_update(self, vertical_conv_out, bias_v):
+    """v' = gate(Conv_v(v) + c_v), from the vertical convolution's output."""
+    return gate(vertical_conv_out + bias_v)
+
+  def horizontal_update(self, h, horizontal_conv_out, v_new, bias_h):
+    """h' = h + W_r gate(Conv_h(h) + W_l v' + c_h), from the horizontal convolution's output."""
+    return h + self.residual(gate(horizontal_conv_out + self.link(v_new) + bias_h))
+
   def call(self, inputs, conditioning=None, conditioning_map=None):
     v, h = inputs
-    bias_v, bias_h = self._conditional_biases(conditioning, conditioning_map)
-    v = gate(self.vertical_conv(v) + bias_v)
-    h_gated = gate(self.horizontal_conv(h) + self.link(v) + bias_h)
-    h = h + self.residual(h_gated)
+    bias_v, bias_h = self.conditional_biases(conditioning, conditioning_map)
+    v = self.vertical_update(self.vertical_conv(v), bias_v)
+    h = self.horizontal_update(h, self.horizontal_conv(h), v, bias_h)
     return v, h
 
   def compute_output_shape(self, inputs_shape, *args, **kwargs):
