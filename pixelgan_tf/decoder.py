@@ -104,9 +104,7 @@ class PixelCNNDecoder(keras.Model):
     self.conditioning_map_channels = int(conditioning_map_channels)
     self.conditioning_dim = int(conditioning_dim)
 
-    likelihood_kwargs = ({"num_mixtures": self.num_mixtures}
-                         if likelihood == "logistic_mixture" else {})
-    self.pixel_likelihood = likelihoods.get(likelihood, **likelihood_kwargs)
+    self.pixel_likelihood = likelihoods.get(likelihood, self.num_mixtures)
     self.location_invariant = conditioning in ("location_invariant", "both")
     self.location_dependent = conditioning in ("location_dependent", "both")
 

@@ -47,9 +47,7 @@ class FactorizedDecoder(keras.Model):
     self.likelihood = likelihood
     self.num_mixtures = int(num_mixtures)
     self.filters = int(filters)
-    likelihood_kwargs = ({"num_mixtures": self.num_mixtures}
-                         if likelihood == "logistic_mixture" else {})
-    self.pixel_likelihood = likelihoods.get(likelihood, **likelihood_kwargs)
+    self.pixel_likelihood = likelihoods.get(likelihood, self.num_mixtures)
     height, width, channels = self.image_shape
     self._base = (math.ceil(height / 4), math.ceil(width / 4))
     params = channels * self.pixel_likelihood.params_per_subpixel

@@ -12,11 +12,13 @@ _BY_NAME = {
 }
 
 
-def get(name: str, **kwargs) -> Likelihood:
+def get(name: str, num_mixtures: int = 5) -> Likelihood:
   """Builds a likelihood by name: 'bernoulli', 'categorical' or 'logistic_mixture'.
 
-  `kwargs` go to the likelihood's constructor (`num_mixtures` for the mixture).
+  `num_mixtures` applies to the logistic mixture only.
   """
   if name not in _BY_NAME:
     raise ValueError(f"Unknown likelihood {name!r}; choose one of {sorted(_BY_NAME)}.")
-  return _BY_NAME[name](**kwargs)
+  if name == LogisticMixtureLikelihood.name:
+    return LogisticMixtureLikelihood(num_mixtures)
+  return _BY_NAME[name]()
