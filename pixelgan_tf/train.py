@@ -135,6 +135,7 @@ class _RoundEnd(keras.callbacks.Callback):
     self._model, self._splits, self._config, self._run = model, splits, config, run
     self._manager = manager
     self._predict = _predict_function(model)
+    self._sampler = tf.function(draw_samples, jit_compile=True)   # compiled once per run
     self._writers = {name: tf.summary.create_file_writer(os.path.join(run.tensorboard, name))
                      for name in ("train", "validation")}
     self.diverged_at: Optional[int] = None
@@ -164,7 +165,8 @@ class _RoundEnd(keras.callbacks.Callback):
           tf.summary.scalar(f"{split}/{name}", value)
       write_code_histograms(self._model, self._splits.validation_images[:500], self._config)
       if (epoch + 1) % self._config.train.sample_every == 0:
-        write_sample_grids(self._model, self._splits, self._config, seed=step)
+        write_sample_grids(self._model, self._splits, self._config, seed=step,
+                           sampler=self._sampler)
     logging.info("step %d: %s", step, results)
 
 
@@ -179,7 +181,7 @@ def write_code_histograms(model, images, config) -> None:
     tf.summary.histogram(f"code/{name}", value)
 
 
-def sample_grids(model, splits, config, seed: int) -> Dict[str, tf.Tensor]:
+def sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[str, tf.Tensor]:
   """Image grids of the run's model.
 
   - 'inputs_and_samples': validation images above samples conditioned on
@@ -191,7 +193,7 @@ def sample_grids(model, splits, config, seed: int) -> Dict[str, tf.Tensor]:
   """
   per_row = config.train.samples_per_row
   max_value = 1.0 if config.data.binarize else 255.0
-  sampler = tf.function(draw_samples, jit_compile=True)
+  sampler = sampler or tf.function(draw_samples, jit_compile=True)
   seed = tf.constant([seed % (1 << 30), 17], tf.int32)
   grids = {}
   if not model.has_code:
@@ -215,8 +217,8 @@ def sample_grids(model, splits, config, seed: int) -> Dict[str, tf.Tensor]:
   return grids
 
 
-def write_sample_grids(model, splits, config, seed: int) -> Dict[str, tf.Tensor]:
-  grids = sample_grids(model, splits, config, seed)
+def write_sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[str, tf.Tensor]:
+  grids = sample_grids(model, splits, config, seed, sampler)
   for name, grid in grids.items():
     tf.summary.image(name, grid)
   return grids
@@ -262,9 +264,13 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
         f"A loss became NaN or infinite at step {callback.diverged_at}; stopped. The last "
         f"good checkpoint is {manager.latest_checkpoint or 'none (no round finished)'}. "
         f"Lower the learning rates or try another seed.")
-  results = evaluate_run(model, splits, config)
-  final = {"step": int(model.optimizer.iterations), "final": results,
-           "history": callback.history}
+  step = int(model.optimizer.iterations)
+  last = callback.history[-1] if callback.history else {}
+  if last.get("step") == step:   # the last round already evaluated this step
+    results = {split: last[split] for split in ("validation", "test")}
+  else:
+    results = evaluate_run(model, splits, config)
+  final = {"step": step, "final": results, "history": callback.history}
   run.write_results(final)
   export_saved_model(model, run.export)
   return final
