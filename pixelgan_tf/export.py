@@ -35,15 +35,13 @@ def export_saved_model(model, directory: str) -> str:
   images_spec = tf.TensorSpec(shape, tf.float32, name="images")
   seed_spec = tf.TensorSpec([2], tf.int32, name="seed")
 
-  def code_of(images):
-    return model.encoder.code(model.encode(images)) if model.has_code else None
-
   archive.add_endpoint(
-      "log_prob", tf.function(lambda images: model.decoder.log_prob(images, code_of(images)),
+      "log_prob", tf.function(lambda images: -model.score(images)[0],
                               input_signature=[images_spec]))
   if model.has_code:
     code_dim = model.encoder.code_dim
-    archive.add_endpoint("encode", tf.function(code_of, input_signature=[images_spec]))
+    archive.add_endpoint("encode", tf.function(lambda images: model.code_of(images)[1],
+                                               input_signature=[images_spec]))
     archive.add_endpoint(
         "sample", tf.function(lambda code, seed: sample(model.decoder, code, seed),
                               input_signature=[tf.TensorSpec([None, code_dim], tf.float32,

@@ -126,12 +126,9 @@ class PixelGANAutoencoder(keras.Model):
   def build(self, images_shape=None):
     """Creates every sub-network's weights from the configured image shape."""
     images = tf.zeros((1,) + self.image_shape)
-    code = None
-    if self.has_code:
-      outputs = self.encode(images)
-      code = self.encoder.code(outputs)
-      for name, discriminator in self.discriminators.items():
-        discriminator(outputs[name])
+    outputs, code = self.code_of(images)
+    for name, discriminator in self.discriminators.items():
+      discriminator(outputs[name])
     self.decoder(images, code)
     self.built = True
 
@@ -232,6 +229,18 @@ class PixelGANAutoencoder(keras.Model):
   def _replicas(self) -> float:
     return float(tf.distribute.get_strategy().num_replicas_in_sync)
 
+  def code_of(self, images: tf.Tensor, seed=None):
+    """(encoder outputs, code [B, code_dim]), or (None, None) without a code."""
+    if not self.has_code:
+      return None, None
+    outputs = self.encode(images, seed)
+    return outputs, self.encoder.code(outputs)
+
+  def score(self, images: tf.Tensor):
+    """(NLL [B] in nats, deterministic encoder outputs or None), one encoder pass."""
+    outputs, code = self.code_of(images)
+    return -self.decoder.log_prob(images, code), outputs
+
   def encode(self, images: tf.Tensor, seed=None) -> Dict[str, tf.Tensor]:
     """Encoder outputs for images in data space; seed None means n = 0."""
     return self.encoder(self.normalize(images), seed=seed)
@@ -241,7 +250,7 @@ class PixelGANAutoencoder(keras.Model):
     optimizer = self.phase_optimizers["reconstruction"]
     seed = self._seed(RECONSTRUCTION)
     with tf.GradientTape() as tape:
-      code = self.encoder.code(self.encode(images, seed)) if self.has_code else None
+      _, code = self.code_of(images, seed)
       nll = -self.decoder.log_prob(images, code)
       loss = tf.reduce_mean(nll) / self._replicas()
       scaled = optimizer.scale_loss(loss)
@@ -321,9 +330,7 @@ class PixelGANAutoencoder(keras.Model):
   def test_step(self, data):
     data = self._as_batch(data)
     images = data["images"]
-    outputs = self.encode(images) if self.has_code else None
-    code = self.encoder.code(outputs) if self.has_code else None
-    nll = -self.decoder.log_prob(images, code)
+    nll, outputs = self.score(images)
     values = {"nll": nll, "bits_per_dim": losses.bits_per_dim(nll, self.num_dims)}
     if "labels" in data and self.can_classify:
       values["error"] = losses.classification_error(outputs[CATEGORICAL_LOGITS], data["labels"])
@@ -337,8 +344,7 @@ class PixelGANAutoencoder(keras.Model):
 
   def call(self, images, training=False):
     """The NLL in nats per image [B] under the deterministic encoder's code."""
-    code = self.encoder.code(self.encode(images)) if self.has_code else None
-    return -self.decoder.log_prob(images, code)
+    return self.score(images)[0]
 
   @property
   def metrics(self):

@@ -1,10 +1,30 @@
 """Autoregressive sampling from the decoder, one sub-pixel at a time."""
 
+import math
 from typing import Optional
 
 import tensorflow as tf
 
 from pixelgan_tf import random
+
+
+def _draw_subpixel(likelihood, images, params, seed, k):
+  """Draws sub-pixel k (raster order, channels last) and writes it into images.
+
+  Both samplers draw through here, so the same seed gives the same value.
+
+  Args:
+    likelihood: the decoder's pixel likelihood.
+    images: [B, H, W, C] images so far.
+    params: [B, P] the sub-pixel's distribution parameters.
+    seed: the sampler's [2] seed.
+    k: the sub-pixel's index.
+  """
+  value = likelihood.sample(params[:, None, None, None, :],
+                            seed=random.split(seed, 0) + [0, k])[:, 0, 0, 0]
+  shape = images.shape[1:].as_list()
+  position = tf.reshape(tf.one_hot(k, math.prod(shape)), [1] + shape)
+  return images + position * value[:, None, None, None]
 
 
 def sample_naive(decoder, code: Optional[tf.Tensor], seed, num_images=None) -> tf.Tensor:
@@ -17,7 +37,7 @@ def sample_naive(decoder, code: Optional[tf.Tensor], seed, num_images=None) -> t
   Args:
     decoder: a `PixelCNNDecoder` or `FactorizedDecoder`.
     code: [B, code_dim] conditioning, or None for an unconditional decoder.
-    seed: [2] integer seed; sub-pixel k uses `random.split(seed, k)`.
+    seed: [2] integer seed; sub-pixel k draws with it as `_draw_subpixel` does.
     num_images: B when `code` is None.
 
   Returns:
@@ -32,10 +52,7 @@ def sample_naive(decoder, code: Optional[tf.Tensor], seed, num_images=None) -> t
     params = decoder(images, code)                       # [B, H, W, C, P]
     i, rest = k // (width * channels), k % (width * channels)
     j, c = rest // channels, rest % channels
-    value = likelihood.sample(params[:, i, j, c][:, None, None, None, :],
-                              seed=random.split(seed, 0) + [0, k])[:, 0, 0, 0]
-    mask = tf.reshape(tf.one_hot(k, positions), [1, height, width, channels])
-    return k + 1, images + mask * value[:, None, None, None]
+    return k + 1, _draw_subpixel(likelihood, images, params[:, i, j, c], seed, k)
 
   images = tf.zeros(tf.stack([batch, height, width, channels]))
   _, images = tf.while_loop(lambda k, _: k < positions, body, (tf.constant(0), images),
@@ -160,11 +177,7 @@ def sample_cached(decoder, code: Optional[tf.Tensor], seed, num_images=None) -> 
       x = tf.cast(likelihood.normalize(_take(_take(images, 1, i, 1), 2, j, 1)), dtype)
       params = decoder.head(h, x)[:, 0, 0, c]
       k = (i * width + j) * channels + c
-      value = likelihood.sample(params[:, None, None, None, :],
-                                seed=random.split(seed, 0) + [0, k])[:, 0, 0, 0]
-      position = tf.reshape(tf.one_hot(k, height * width * channels),
-                            [1, height, width, channels])
-      images = images + position * value[:, None, None, None]
+      images = _draw_subpixel(likelihood, images, params, seed, k)
     return images, horizontals
 
   images = tf.zeros(tf.stack([batch, height, width, channels]))

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from pixelgan_tf import data as data_lib
-from pixelgan_tf import evaluation
+from pixelgan_tf import evaluation, priors
 from pixelgan_tf.config import ExperimentConfig
 from pixelgan_tf.export import class_code, export_saved_model
 from pixelgan_tf.model import PixelGANAutoencoder
@@ -88,8 +88,8 @@ def _restore(model, manager: tf.train.CheckpointManager, directory: str) -> int:
 def _predict_function(model):
   @tf.function
   def predict(images):
-    nll = model(images)
-    probabilities = model.classify(images) if model.can_classify else tf.zeros([0])
+    nll, outputs = model.score(images)   # one encoder pass for both
+    probabilities = outputs[priors.CATEGORICAL] if model.can_classify else tf.zeros([0])
     return nll, probabilities
   return predict
 
@@ -202,7 +202,7 @@ def sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[str, tf
   batch = next(iter(data_lib.eval_dataset(
       splits.validation_images[:per_row], splits.validation_labels[:per_row],
       dataclasses.replace(config.data, batch_size=per_row))))
-  code = model.encoder.code(model.encode(batch["images"]))
+  _, code = model.code_of(batch["images"])
   samples = sampler(model.decoder, code, seed)
   grids["inputs_and_samples"] = image_grid(tf.concat([batch["images"], samples], 0), 2,
                                            max_value)
