@@ -3,6 +3,7 @@
 import dataclasses
 import math
 import os
+import time
 from typing import Dict, Optional
 
 from absl import logging
@@ -32,6 +33,8 @@ def validate(config: ExperimentConfig) -> None:
   if train.steps < 1 or train.eval_every < 1:
     raise ValueError(f"steps and eval_every must be positive, got {train.steps}, "
                      f"{train.eval_every}.")
+  if train.time_budget_s is not None and train.time_budget_s <= 0:
+    raise ValueError(f"time_budget_s must be positive or None, got {train.time_budget_s}.")
   if train.jit_compile not in ("auto", "on", "off"):
     raise ValueError(f"jit_compile must be auto, on or off, got {train.jit_compile!r}.")
   if train.mixed_precision not in _POLICIES:
@@ -67,6 +70,7 @@ def build_model(config: ExperimentConfig, strategy=None) -> PixelGANAutoencoder:
   keras.mixed_precision.set_dtype_policy(_POLICIES[config.train.mixed_precision])
   strategy = strategy or _strategy()
   jit = {"auto": "auto", "on": True, "off": False}[config.train.jit_compile]
+  keras.utils.set_random_seed(config.data.seed)   # the weights' initialization
   with strategy.scope():
     model = PixelGANAutoencoder(config.model)
     model.compile(jit_compile=jit)
@@ -140,19 +144,37 @@ class _RoundEnd(keras.callbacks.Callback):
                      for name in ("train", "validation")}
     self.diverged_at: Optional[int] = None
     self.history = run.read_history(int(model.optimizer.iterations))
+    # Seconds spent in training steps (evaluation, checkpoints and sampling
+    # excluded), carried over a resume: the x-axis of learning curves.
+    self.train_seconds = self.history[-1].get("train_seconds", 0.0) if self.history else 0.0
+    self._round_start = None
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._round_start = time.perf_counter()
+
+  @property
+  def budget_spent(self) -> bool:
+    budget = self._config.train.time_budget_s
+    return budget is not None and self.train_seconds >= budget
 
   def on_train_batch_end(self, batch, logs=None):
     if logs and not all(np.isfinite(v) for v in logs.values()):
       self.diverged_at = int(self._model.optimizer.iterations)
       self._model.stop_training = True
+    budget = self._config.train.time_budget_s
+    if budget is not None and (
+        self.train_seconds + time.perf_counter() - self._round_start >= budget):
+      self._model.stop_training = True   # Keras still ends the round: evaluation, checkpoint
 
   def on_epoch_end(self, epoch, logs=None):
     if self.diverged_at is not None:
       return
     step = int(self._model.optimizer.iterations)
+    self.train_seconds += time.perf_counter() - self._round_start
     self._manager.save(checkpoint_number=step)
     results = evaluate_run(self._model, self._splits, self._config, self._predict)
-    self.history.append({"step": step, **results})
+    self.history.append({"step": step, "train_seconds": round(self.train_seconds, 1),
+                         **results})
     self._run.write_results({"step": step, "latest": results, "history": self.history})
     with self._writers["train"].as_default(step=step):
       for name, value in (logs or {}).items():
@@ -189,7 +211,9 @@ def sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[str, tf
   - 'samples_per_category' (categorical code): one row per class or cluster;
   - 'samples_per_code' (other codes): each row keeps the code of one
     validation image and redraws the PixelCNN (global vs local structure);
-  - 'samples' (plain PixelCNN).
+  - 'samples' (plain PixelCNN);
+  - 'inputs_and_means' (adversarial-autoencoder baseline): validation images
+    above the factorized decoder's mean image for their codes.
   """
   per_row = config.train.samples_per_row
   max_value = 1.0 if config.data.binarize else 255.0
@@ -203,6 +227,10 @@ def sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[str, tf
       splits.validation_images[:per_row], splits.validation_labels[:per_row],
       dataclasses.replace(config.data, batch_size=per_row))))
   _, code = model.code_of(batch["images"])
+  if config.model.kind == "aae":
+    means = model.decoder.pixel_likelihood.mean(model.decoder(batch["images"], code))
+    grids["inputs_and_means"] = image_grid(tf.concat([batch["images"], means], 0), 2,
+                                           max_value)
   samples = sampler(model.decoder, code, seed)
   grids["inputs_and_samples"] = image_grid(tf.concat([batch["images"], samples], 0), 2,
                                            max_value)
@@ -253,7 +281,7 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   train = config.train
   rounds = math.ceil(train.steps / train.eval_every)
   callback = _RoundEnd(model, splits, config, run, manager)
-  if step < train.steps:
+  if step < train.steps and not callback.budget_spent:
     # A resumed run draws a fresh data stream rather than repeating the first batches.
     data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
     model.fit(data_lib.train_dataset(splits, data_config), epochs=rounds,

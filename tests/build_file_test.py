@@ -7,7 +7,7 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-IN_REPO = ("pixelgan_tf", "tests", "launch", "bench")
+IN_REPO = ("pixelgan_tf", "tests", "launch", "bench", "experiments")
 # Import name -> pip requirement name, for the third-party packages we use.
 PIP_NAMES = {
     "absl": "absl-py",

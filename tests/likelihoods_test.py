@@ -87,6 +87,23 @@ def test_samples_lie_in_the_data_space(name, kwargs):
 
 
 @pytest.mark.parametrize("name,kwargs", ALL)
+def test_mean_matches_the_average_of_many_samples(name, kwargs):
+  likelihood = likelihoods.get(name, **kwargs)
+  params = tf.random.stateless_normal([1, 2, 2, 1, likelihood.params_per_subpixel], seed=[5, 5])
+  mean = likelihood.mean(params).numpy()
+  assert mean.shape == (1, 2, 2, 1)
+  draws = likelihood.sample(tf.repeat(params, 20000, axis=0), seed=[2, 3]).numpy()
+  spread = float(likelihood.values()[-1])
+  np.testing.assert_allclose(mean[0], draws.mean(0), atol=0.02 * spread)
+
+
+def test_bernoulli_mean_is_the_sigmoid_of_the_logit():
+  logits = np.array([-2.0, 0.0, 3.0], np.float32).reshape(1, 3, 1, 1, 1)
+  np.testing.assert_allclose(likelihoods.get("bernoulli").mean(logits).numpy().reshape(-1),
+                             1 / (1 + np.exp(-logits.reshape(-1))), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name,kwargs", ALL)
 def test_log_prob_is_float32_under_float16_params(name, kwargs):
   likelihood = likelihoods.get(name, **kwargs)
   params = tf.zeros([1, 2, 2, 1, likelihood.params_per_subpixel], tf.float16)

@@ -128,6 +128,27 @@ def test_an_interrupted_run_resumes_where_it_stopped(data_dir, tmp_path):
   steps = [h["step"] for h in results["history"]]
   # The next round after the restored checkpoint is recorded: no step was repeated or lost.
   assert steps == sorted(set(steps)) and steps[-1] == 60 and interrupted_at + 10 in steps
+  # Training time is carried over the resume: it only grows.
+  seconds = [h["train_seconds"] for h in results["history"]]
+  assert seconds[0] > 0 and seconds == sorted(seconds) and len(set(seconds)) == len(seconds)
+
+
+def test_a_time_budget_stops_the_run_and_evaluates_where_it_stopped(data_dir, tmp_path):
+  workdir = str(tmp_path / "run")
+  args = ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", "--steps=100000",
+          "--set=train.time_budget_s=4", "--set=train.sample_every=100"]
+  result = _main(*args)
+  assert result.returncode == 0, result.stderr[-3000:]
+  results = json.load(open(os.path.join(workdir, "results.json")))
+  step = results["step"]
+  assert 0 < step < 100000
+  assert results["history"][-1]["step"] == step and results["history"][-1]["train_seconds"] >= 4
+  checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+  assert checkpoint.endswith(f"ckpt-{step}")
+  # Rerunning with the budget spent trains no further.
+  again = _main(*args)
+  assert again.returncode == 0, again.stderr[-3000:]
+  assert json.load(open(os.path.join(workdir, "results.json")))["step"] == step
 
 
 def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path):

@@ -91,10 +91,25 @@ def test_categorical_grids_have_one_row_per_category():
   assert grids["inputs_and_samples"].shape == (1, 2 * 8, 2 * 8, 1)
 
 
+def test_adversarial_autoencoder_grids_show_the_decoder_mean():
+  config = train.resolve(_experiment(labels=0, kind="aae", prior=config_lib.PriorConfig(
+      kind="gaussian", dim=2)), _splits())
+  config = dataclasses.replace(config, train=dataclasses.replace(config.train,
+                                                                 samples_per_row=3))
+  model = train.build_model(config)
+  grids = train.sample_grids(model, _splits(), config, seed=1)
+  assert set(grids) == {"inputs_and_samples", "inputs_and_means", "samples_per_code"}
+  means = grids["inputs_and_means"].numpy()[0, 8:, :, 0]     # the second row
+  assert grids["inputs_and_means"].shape == (1, 2 * 8, 3 * 8, 1)
+  # Means of Bernoulli pixels are grey levels, not the samples' black and white.
+  assert len(np.unique(means)) > 2
+
+
 @pytest.mark.parametrize("field,value,message", [
     ("steps", 0, "positive"),
     ("jit_compile", "maybe", "jit_compile"),
     ("mixed_precision", "int8", "mixed_precision"),
+    ("time_budget_s", 0.0, "time_budget_s"),
 ])
 def test_bad_training_settings(field, value, message):
   config = config_lib.experiment("tiny")

@@ -55,6 +55,18 @@ class Likelihood(abc.ABC):
     per_subpixel = self.distribution(params).log_prob(tf.cast(images, tf.float32))
     return tf.reduce_sum(per_subpixel, axis=[1, 2, 3])
 
+  def mean(self, params: tf.Tensor) -> tf.Tensor:
+    """E[x] per sub-pixel [B, H, W, C] (float32, data space), summed over `values()`.
+
+    For a factorized decoder this is the image it predicts (blurry where it is
+    unsure); for an autoregressive one only the next pixel's mean.
+    """
+    params = tf.cast(params, tf.float32)
+    values = self.values()
+    support = tf.reshape(values, [-1] + [1] * (params.shape.rank - 1))
+    probabilities = self.distribution(params).prob(support)       # [V, B, H, W, C]
+    return tf.tensordot(values, probabilities, axes=[[0], [0]])
+
   def sample(self, params: tf.Tensor, seed) -> tf.Tensor:
     """Draws images [B, H, W, C] (float32, data space) from params [B, H, W, C, P]."""
     params = tf.cast(params, tf.float32)

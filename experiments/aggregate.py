@@ -1,0 +1,45 @@
+r"""Summarizes Table 1 runs as mean ± std over seeds, beside the paper's numbers.
+
+  python -m experiments.aggregate --root=runs/table1
+  python -m experiments.aggregate --curve=runs/table1/mnist_100_cpu_hour/seed0
+
+The first prints the table in markdown; --curve prints one run's learning
+curve (test error against training time) instead.
+"""
+
+import os
+import sys
+
+from absl import app, flags
+
+from experiments import protocol
+
+_ROOT = flags.DEFINE_string("root", "runs/table1", "Directory of the runs.")
+_ROWS = flags.DEFINE_list("rows", list(protocol.ROWS), "Rows to show, in order.")
+_CURVE = flags.DEFINE_string("curve", None, "A run directory whose learning curve to print.")
+
+
+def curve_table(run: str) -> str:
+  lines = ["| step | training min | validation error % | test error % |", "|---|---|---|---|"]
+  for step, minutes, validation, test in protocol.learning_curve(
+      os.path.join(run, "results.json")):
+    lines.append(f"| {step} | {minutes:.1f} | {validation:.2f} | {test:.2f} |")
+  return "\n".join(lines)
+
+
+def main(argv):
+  del argv
+  try:
+    if _CURVE.value:
+      print(curve_table(_CURVE.value))
+    else:
+      unknown = sorted(set(_ROWS.value) - set(protocol.ROWS))
+      if unknown:
+        raise ValueError(f"Unknown rows {unknown}; choose from {sorted(protocol.ROWS)}.")
+      print(protocol.markdown_table(_ROOT.value, _ROWS.value))
+  except (ValueError, OSError, KeyError) as error:
+    sys.exit(f"error: {error!r}")
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,185 @@
+"""The rows of the paper's Table 1: how each is run, and how its seeds are summarized.
+
+A row is a `launch/main.py` command line without --seed and --workdir; a run of
+row r with seed s lives in <root>/<r>/seed<s>. Its result is the final test
+error of results.json (the clustering error for unsupervised rows), in %.
+"""
+
+import dataclasses
+import json
+import math
+import os
+from typing import Dict, List, Optional, Sequence, Tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+  """One row of the table.
+
+  Attributes:
+    column: the paper's column header.
+    flags: `launch/main.py` flags, without --seed and --workdir.
+    metric: the test metric of results.json that the paper reports.
+    paper: the paper's PixelGAN number, (mean, std) in %.
+    budget: what the preset is sized for, in words.
+  """
+  column: str
+  flags: Tuple[str, ...]
+  metric: str
+  paper: Tuple[float, float]
+  budget: str
+
+
+ROWS: Dict[str, Row] = {
+    "mnist_unsupervised": Row("MNIST unsup. (30 clusters)", ("--preset=mnist_cluster",),
+                              "clustering_error", (5.27, 1.81), "CPU, 20k steps"),
+    "mnist_20": Row("MNIST 20", ("--preset=mnist_semi", "--labels=20"), "error",
+                    (12.08, 5.50), "CPU, 20k steps"),
+    "mnist_50": Row("MNIST 50", ("--preset=mnist_semi", "--labels=50"), "error",
+                    (1.16, 0.17), "CPU, 20k steps"),
+    "mnist_100": Row("MNIST 100", ("--preset=mnist_semi", "--labels=100"), "error",
+                     (1.08, 0.15), "CPU, 20k steps"),
+    "mnist_100_cpu_hour": Row("MNIST 100, one CPU hour", ("--preset=mnist_cpu_hour",), "error",
+                              (1.08, 0.15), "2 CPU cores, 1 h of training steps"),
+    "mnist_100_gpu": Row("MNIST 100, paper-sized decoder", ("--preset=mnist_semi_gpu",),
+                         "error", (1.08, 0.15), "GPU, 100k steps"),
+    "svhn_500": Row("SVHN 500", ("--preset=svhn_semi", "--labels=500"), "error",
+                    (10.47, 1.80), "GPU, 100k steps"),
+    "svhn_1000": Row("SVHN 1000", ("--preset=svhn_semi", "--labels=1000"), "error",
+                     (6.96, 0.55), "GPU, 100k steps"),
+    "norb_1000": Row("NORB 1000", ("--preset=norb_semi", "--labels=1000"), "error",
+                     (8.90, 1.0), "GPU, 100k steps"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+  """A qualitative experiment: a run and which of its sample grids shows the point.
+
+  Attributes:
+    flags: `launch/main.py` flags of the run, without --workdir.
+    grid: the name of the sample grid (see `train.sample_grids`).
+    caption: what the figure shows.
+  """
+  flags: Tuple[str, ...]
+  grid: str
+  caption: str
+
+
+FIGURES: Dict[str, Figure] = {
+    "global_local": Figure(
+        ("--preset=mnist_gaussian",), "samples_per_code",
+        "Gaussian prior: each row keeps the code of one validation image and redraws the "
+        "PixelCNN; the code fixes the global shape, the PixelCNN the local strokes."),
+    "style_content": Figure(
+        ("--preset=mnist_cluster",), "samples_per_category",
+        "Categorical prior, 30 clusters, no labels: one row per cluster; the cluster fixes "
+        "the content, the PixelCNN draws the style."),
+    "classes": Figure(
+        ("--preset=mnist_cpu_hour",), "samples_per_category",
+        "Semi-supervised, 100 labels, one CPU hour: one row per class."),
+    "baseline_pixelcnn": Figure(
+        ("--preset=mnist_pixelcnn",), "samples",
+        "Plain PixelCNN with the PixelGAN decoder's receptive field: sharp strokes, no "
+        "global structure."),
+    "baseline_aae": Figure(
+        ("--preset=mnist_aae",), "inputs_and_means",
+        "Adversarial autoencoder (factorized decoder, the same 8-dimensional Gaussian code): "
+        "validation images above the decoder's mean image for their codes; global "
+        "structure, blurry strokes."),
+}
+
+
+def run_directory(root: str, row: str, seed: int) -> str:
+  return os.path.join(root, row, f"seed{seed}")
+
+
+def command(row: str, seed: int, root: str, extra: Sequence[str] = ()) -> List[str]:
+  """The `launch/main.py` arguments of one seed of one row."""
+  if row not in ROWS:
+    raise ValueError(f"Unknown row {row!r}; choose from {sorted(ROWS)}.")
+  return ["launch/main.py", *ROWS[row].flags, f"--seed={seed}",
+          f"--workdir={run_directory(root, row, seed)}", *extra]
+
+
+@dataclasses.dataclass(frozen=True)
+class RowResult:
+  """The finished seeds of one row: test errors in %, with their training budget."""
+  row: str
+  errors: Tuple[float, ...]
+  steps: Tuple[int, ...]
+  train_hours: Tuple[Optional[float], ...]
+
+  @property
+  def mean(self) -> float:
+    return sum(self.errors) / len(self.errors)
+
+  @property
+  def std(self) -> float:
+    """The sample standard deviation (0 for one seed)."""
+    if len(self.errors) < 2:
+      return 0.0
+    mean = self.mean
+    return math.sqrt(sum((e - mean) ** 2 for e in self.errors) / (len(self.errors) - 1))
+
+
+def collect(root: str, row: str) -> Optional[RowResult]:
+  """The finished seeds of `row` under `root` (runs without a final result are skipped)."""
+  directory = os.path.join(root, row)
+  if not os.path.isdir(directory):
+    return None
+  errors, steps, hours = [], [], []
+  for name in sorted(os.listdir(directory)):
+    path = os.path.join(directory, name, "results.json")
+    if not (name.startswith("seed") and os.path.isfile(path)):
+      continue
+    with open(path) as f:
+      results = json.load(f)
+    if "final" not in results:   # still training
+      continue
+    metric = ROWS[row].metric
+    test = results["final"]["test"]
+    if metric not in test:
+      raise ValueError(f"{path} has no test {metric!r} (it has {sorted(test)}): "
+                       f"is it a run of another row?")
+    errors.append(100.0 * test[metric])
+    steps.append(int(results["step"]))
+    history = results.get("history") or [{}]
+    seconds = history[-1].get("train_seconds")
+    hours.append(None if seconds is None else seconds / 3600.0)
+  if not errors:
+    return None
+  return RowResult(row, tuple(errors), tuple(steps), tuple(hours))
+
+
+def markdown_table(root: str, rows: Sequence[str] = tuple(ROWS)) -> str:
+  """Table 1 in markdown: our mean ± std (seeds) beside the paper's PixelGAN number."""
+  lines = ["| row | paper (PixelGAN) | ours | seeds | steps | training h | budget |",
+           "|---|---|---|---|---|---|---|"]
+  for row in rows:
+    spec = ROWS[row]
+    paper = f"{spec.paper[0]:.2f} ± {spec.paper[1]:.2f}"
+    result = collect(root, row)
+    if result is None:
+      lines.append(f"| {spec.column} | {paper} | not run | 0 | – | – | {spec.budget} |")
+      continue
+    hours = [h for h in result.train_hours if h is not None]
+    lines.append(
+        f"| {spec.column} | {paper} | {result.mean:.2f} ± {result.std:.2f} | "
+        f"{len(result.errors)} | {_span(result.steps, '{:d}')} | "
+        f"{_span(hours, '{:.2f}') if hours else '–'} | {spec.budget} |")
+  return "\n".join(lines)
+
+
+def _span(values, form: str) -> str:
+  low, high = min(values), max(values)
+  return form.format(low) if low == high else f"{form.format(low)}–{form.format(high)}"
+
+
+def learning_curve(results_path: str) -> List[Tuple[int, float, float, float]]:
+  """(step, training minutes, validation error %, test error %) per evaluation of a run."""
+  with open(results_path) as f:
+    history = json.load(f)["history"]
+  return [(h["step"], h.get("train_seconds", float("nan")) / 60.0,
+           100.0 * h["validation"]["error"], 100.0 * h["test"]["error"])
+          for h in history if "error" in h["test"]]

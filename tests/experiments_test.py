@@ -1,0 +1,101 @@
+"""Tests of the Table 1 protocol: rows, commands, aggregation over seeds, learning curves."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from experiments import protocol
+from pixelgan_tf import config as config_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _write_run(root, row, seed, error, metric="error", step=1000, seconds=600.0, final=True):
+  directory = protocol.run_directory(str(root), row, seed)
+  os.makedirs(directory)
+  test = {"nll": 90.0, metric: error}
+  entry = {"step": step, "train_seconds": seconds, "validation": dict(test), "test": test}
+  results = {"step": step, "history": [entry]}
+  if final:
+    results["final"] = {"validation": test, "test": test}
+  with open(os.path.join(directory, "results.json"), "w") as f:
+    json.dump(results, f)
+
+
+@pytest.mark.parametrize("row", sorted(protocol.ROWS))
+def test_every_row_names_an_existing_preset(row):
+  presets = [f.split("=", 1)[1] for f in protocol.ROWS[row].flags if f.startswith("--preset=")]
+  assert len(presets) == 1 and presets[0] in config_lib.EXPERIMENTS
+
+
+@pytest.mark.parametrize("name", sorted(protocol.FIGURES))
+def test_every_figure_names_an_existing_preset(name):
+  flags = protocol.FIGURES[name].flags
+  assert any(f.split("=", 1)[1] in config_lib.EXPERIMENTS for f in flags
+             if f.startswith("--preset="))
+
+
+def test_commands_give_each_seed_its_own_run_directory():
+  first = protocol.command("mnist_100", 0, "runs/t")
+  second = protocol.command("mnist_100", 1, "runs/t", extra=["--steps=5"])
+  assert first[0] == "launch/main.py" and "--labels=100" in first
+  assert "--seed=0" in first and "--workdir=runs/t/mnist_100/seed0" in first
+  assert "--seed=1" in second and second[-1] == "--steps=5"
+  with pytest.raises(ValueError, match="Unknown row 'mnist_7'"):
+    protocol.command("mnist_7", 0, "runs/t")
+
+
+def test_seeds_aggregate_to_mean_and_sample_std(tmp_path):
+  _write_run(tmp_path, "mnist_100", 0, 0.01, seconds=3600)
+  _write_run(tmp_path, "mnist_100", 1, 0.03, seconds=1800)
+  _write_run(tmp_path, "mnist_100", 2, 0.5, final=False)   # still training: left out
+  result = protocol.collect(str(tmp_path), "mnist_100")
+  assert result.errors == pytest.approx((1.0, 3.0))
+  assert result.mean == pytest.approx(2.0) and result.std == pytest.approx(2 ** 0.5)
+  table = protocol.markdown_table(str(tmp_path), ["mnist_100", "svhn_1000"])
+  lines = table.splitlines()
+  assert "| MNIST 100 | 1.08 ± 0.15 | 2.00 ± 1.41 | 2 | 1000 | 0.50–1.00 |" in lines[2]
+  assert "| SVHN 1000 | 6.96 ± 0.55 | not run | 0 |" in lines[3]
+
+
+def test_unsupervised_rows_read_the_clustering_error(tmp_path):
+  _write_run(tmp_path, "mnist_unsupervised", 0, 0.05, metric="clustering_error")
+  assert protocol.collect(str(tmp_path), "mnist_unsupervised").errors == pytest.approx((5.0,))
+  _write_run(tmp_path, "mnist_20", 0, 0.05, metric="clustering_error")
+  with pytest.raises(ValueError, match="no test 'error'"):
+    protocol.collect(str(tmp_path), "mnist_20")
+
+
+def test_learning_curve_reads_step_time_and_errors(tmp_path):
+  _write_run(tmp_path, "mnist_100", 0, 0.04, step=2000, seconds=90.0)
+  curve = protocol.learning_curve(
+      os.path.join(protocol.run_directory(str(tmp_path), "mnist_100", 0), "results.json"))
+  assert curve == [pytest.approx((2000, 1.5, 4.0, 4.0))]
+
+
+def test_scripts_print_commands_and_tables(tmp_path):
+  run = lambda *args: subprocess.run([sys.executable, "-m", *args], capture_output=True,
+                                     text=True, cwd=ROOT, timeout=120)
+  dry = run("experiments.run_table1", "--rows=mnist_50,norb_1000", "--seeds=3",
+            f"--root={tmp_path}", "--dry_run")
+  assert dry.returncode == 0, dry.stderr
+  assert dry.stdout.splitlines() == [
+      f"python launch/main.py --preset=mnist_semi --labels=50 --seed=3 "
+      f"--workdir={tmp_path}/mnist_50/seed3",
+      f"python launch/main.py --preset=norb_semi --labels=1000 --seed=3 "
+      f"--workdir={tmp_path}/norb_1000/seed3"]
+  bad = run("experiments.run_table1", "--rows=mnist_7", "--dry_run")
+  assert bad.returncode != 0 and "Unknown row 'mnist_7'" in bad.stderr
+  _write_run(tmp_path, "mnist_50", 0, 0.02)
+  table = run("experiments.aggregate", f"--root={tmp_path}", "--rows=mnist_50")
+  assert table.returncode == 0, table.stderr
+  assert "| MNIST 50 | 1.16 ± 0.17 | 2.00 ± 0.00 | 1 |" in table.stdout
+  curve = run("experiments.aggregate", f"--curve={tmp_path}/mnist_50/seed0")
+  assert curve.returncode == 0 and "| 1000 | 10.0 | 2.00 | 2.00 |" in curve.stdout
+
+
+if __name__ == "__main__":
+  raise SystemExit(pytest.main([__file__]))
