@@ -5,10 +5,13 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from experiments import protocol
 from pixelgan_tf import config as config_lib
+from pixelgan_tf import train
+from pixelgan_tf.data import Splits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,6 +39,25 @@ def test_every_figure_names_an_existing_preset(name):
   flags = protocol.FIGURES[name].flags
   assert any(f.split("=", 1)[1] in config_lib.EXPERIMENTS for f in flags
              if f.startswith("--preset="))
+
+
+@pytest.mark.parametrize("preset,shape,classes", [
+    ("svhn_semi", (32, 32, 3), 10), ("norb_semi", (32, 32, 1), 5)])
+def test_gpu_presets_build_and_take_a_training_step(preset, shape, classes):
+  """Their data cannot be downloaded here: the networks are checked on stand-in images."""
+  rng = np.random.default_rng(0)
+  images = lambda n: rng.integers(0, 256, (n,) + shape).astype(np.uint8)
+  splits = Splits(train_images=images(4), labeled_images=images(classes),
+                  labeled_labels=np.arange(classes), validation_images=images(2),
+                  validation_labels=np.zeros(2, np.int64), test_images=images(2),
+                  test_labels=np.zeros(2, np.int64), num_classes=classes, image_shape=shape)
+  config = train.resolve(config_lib.experiment(preset), splits)
+  assert config.model.num_classes == classes and not config.data.binarize
+  model = train.build_model(config)
+  batch = {"images": images(2).astype(np.float32), "labeled_images": images(2).astype(np.float32),
+           "labels": np.arange(2)}
+  logs = model.train_on_batch(batch, return_dict=True)
+  assert np.isfinite(logs["nll"]) and np.isfinite(logs["supervised_loss"])
 
 
 def test_commands_give_each_seed_its_own_run_directory():
