@@ -6,6 +6,7 @@ named here so that a refactor cannot silently change what a name means
 """
 
 import dataclasses
+import typing
 from typing import Optional, Tuple
 
 CONDITIONING_MODES = ("none", "location_invariant", "location_dependent", "both")
@@ -301,8 +302,11 @@ def experiment(name: str) -> ExperimentConfig:
   return EXPERIMENTS[name]
 
 
-def _coerce(value: str, current):
-  """Parses a flag string into the type of the field's current value."""
+def _coerce(value: str, current, annotation=None):
+  """Parses a flag string into the type of the field's current value.
+
+  A field that is None now (an Optional) takes the type its annotation names.
+  """
   if isinstance(current, bool):
     if value.lower() in ("true", "1", "yes"):
       return True
@@ -312,7 +316,10 @@ def _coerce(value: str, current):
   if isinstance(current, tuple):
     return tuple(_coerce(v, current[0] if current else 0) for v in value.split(",") if v)
   if current is None:
-    return None if value.lower() == "none" else (int(value) if value.isdigit() else value)
+    if value.lower() == "none":
+      return None
+    declared = [t for t in typing.get_args(annotation) if t is not type(None)]
+    return declared[0](value) if declared else value
   return type(current)(value)
 
 
@@ -336,7 +343,8 @@ def _override(config, parts, path: str, value: str):
       raise ValueError(f"{head!r} is not a section; cannot set {path!r}.")
     return dataclasses.replace(config, **{head: _override(current, rest, path, value)})
   try:
-    return dataclasses.replace(config, **{head: _coerce(value, current)})
+    annotation = typing.get_type_hints(type(config))[head]
+    return dataclasses.replace(config, **{head: _coerce(value, current, annotation)})
   except ValueError as error:
     raise ValueError(f"Bad value for {path!r}: {error}") from None
 

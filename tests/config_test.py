@@ -63,6 +63,17 @@ def test_dotted_overrides_parse_to_the_field_type():
   assert config_lib.experiment("mnist_semi").model.decoder.filters == 32   # presets untouched
 
 
+def test_optional_fields_parse_to_their_declared_type():
+  config = config_lib.experiment("mnist_semi")
+  assert config_lib.override(config, "train.time_budget_s", "1800.5").train.time_budget_s == 1800.5
+  assert config_lib.override(config, "data.data_dir", "123").data.data_dir == "123"
+  assert config_lib.override(config, "data.max_train_examples", "64").data.max_train_examples == 64
+  assert config_lib.override(config, "model.decoder.head_units", "none").model.decoder.head_units \
+      is None
+  with pytest.raises(ValueError, match="Bad value for 'train.time_budget_s'"):
+    config_lib.override(config, "train.time_budget_s", "an hour")
+
+
 @pytest.mark.parametrize("path,value,message", [
     ("model.decoder.widht", "3", "Unknown config field 'widht'"),
     ("model.decoder.filters", "many", "Bad value for 'model.decoder.filters'"),
