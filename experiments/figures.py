@@ -1,7 +1,7 @@
 r"""The paper's qualitative figures as PNGs: trains the runs they need, then samples them.
 
   python -m experiments.figures --out=docs/figures --extra=--steps=3000
-  python -m experiments.figures --figures=global_local,style_content --no_train
+  python -m experiments.figures --figures=global_local,style_content --notrain
 
 Runs live in <root>/<figure>; rerunning resumes unfinished ones. Each figure is
 a sample grid of its run's latest checkpoint (`launch/main.py --mode=sample`),
@@ -12,7 +12,6 @@ import glob
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 
 from absl import app, flags
@@ -25,12 +24,8 @@ _OUT = flags.DEFINE_string("out", "docs/figures", "Directory of the PNGs.")
 _EXTRA = flags.DEFINE_multi_string("extra", [], "More launch/main.py flags for every run.")
 _TRAIN = flags.DEFINE_bool("train", True, "Train (or resume) the runs first.")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
 def _main_py(*arguments) -> None:
-  print("python " + shlex.join(["launch/main.py", *arguments]), flush=True)
-  if subprocess.run([sys.executable, "launch/main.py", *arguments], cwd=ROOT).returncode:
+  if protocol.launch(["launch/main.py", *arguments]):
     raise RuntimeError(f"launch/main.py {shlex.join(arguments)} failed.")
 
 

@@ -9,6 +9,9 @@ import dataclasses
 import json
 import math
 import os
+import shlex
+import subprocess
+import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 
@@ -88,6 +91,18 @@ FIGURES: Dict[str, Figure] = {
         "validation images above the decoder's mean image for their codes; global "
         "structure, blurry strokes."),
 }
+
+
+# The repository root: launch/main.py is run from there, whatever the caller's directory.
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def launch(arguments: Sequence[str], dry_run: bool = False) -> int:
+  """Prints `python <arguments>` and, unless `dry_run`, runs it; returns its exit status."""
+  print("python " + shlex.join(arguments), flush=True)
+  if dry_run:
+    return 0
+  return subprocess.run([sys.executable, *arguments], cwd=REPOSITORY).returncode
 
 
 def run_directory(root: str, row: str, seed: int) -> str:

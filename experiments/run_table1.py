@@ -9,9 +9,6 @@ unfinished runs and skips finished ones. `python -m experiments.aggregate`
 summarizes them.
 """
 
-import os
-import shlex
-import subprocess
 import sys
 
 from absl import app, flags
@@ -24,9 +21,6 @@ _ROOT = flags.DEFINE_string("root", "runs/table1", "Directory of the runs.")
 _EXTRA = flags.DEFINE_multi_string("extra", [], "More launch/main.py flags for every run.")
 _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the commands without running them.")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
 def main(argv):
   del argv
   rows = sorted(protocol.ROWS) if _ROWS.value == ["all"] else _ROWS.value
@@ -38,8 +32,7 @@ def main(argv):
     sys.exit(f"error: {error}")
   failed = []
   for arguments in commands:
-    print("python " + shlex.join(arguments), flush=True)
-    if not _DRY_RUN.value and subprocess.run([sys.executable, *arguments], cwd=ROOT).returncode:
+    if protocol.launch(arguments, _DRY_RUN.value):
       failed.append(arguments)
   if failed:
     sys.exit(f"error: {len(failed)} of {len(commands)} runs failed.")

@@ -152,18 +152,19 @@ class _RoundEnd(keras.callbacks.Callback):
   def on_epoch_begin(self, epoch, logs=None):
     self._round_start = time.perf_counter()
 
+  def _over_budget(self, seconds: float) -> bool:
+    budget = self._config.train.time_budget_s
+    return budget is not None and seconds >= budget
+
   @property
   def budget_spent(self) -> bool:
-    budget = self._config.train.time_budget_s
-    return budget is not None and self.train_seconds >= budget
+    return self._over_budget(self.train_seconds)
 
   def on_train_batch_end(self, batch, logs=None):
     if logs and not all(np.isfinite(v) for v in logs.values()):
       self.diverged_at = int(self._model.optimizer.iterations)
       self._model.stop_training = True
-    budget = self._config.train.time_budget_s
-    if budget is not None and (
-        self.train_seconds + time.perf_counter() - self._round_start >= budget):
+    if self._over_budget(self.train_seconds + time.perf_counter() - self._round_start):
       self._model.stop_training = True   # Keras still ends the round: evaluation, checkpoint
 
   def on_epoch_end(self, epoch, logs=None):

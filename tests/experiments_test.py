@@ -70,6 +70,14 @@ def test_commands_give_each_seed_its_own_run_directory():
     protocol.command("mnist_7", 0, "runs/t")
 
 
+def test_launch_prints_the_command_and_returns_its_exit_status(tmp_path, capsys):
+  marker = tmp_path / "ran"
+  script = f"import pathlib, sys; pathlib.Path({str(marker)!r}).touch(); sys.exit(3)"
+  assert protocol.launch(["-c", script], dry_run=True) == 0 and not marker.exists()
+  assert protocol.launch(["-c", script]) == 3 and marker.exists()
+  assert capsys.readouterr().out.splitlines()[0].startswith("python -c ")
+
+
 def test_seeds_aggregate_to_mean_and_sample_std(tmp_path):
   _write_run(tmp_path, "mnist_100", 0, 0.01, seconds=3600)
   _write_run(tmp_path, "mnist_100", 1, 0.03, seconds=1800)
