@@ -131,6 +131,11 @@ class PixelCNNDecoder(keras.Model):
         dtype=policy, name="head")
 
   @property
+  def is_autoregressive(self) -> bool:
+    """True: each sub-pixel's distribution depends on the earlier ones."""
+    return True
+
+  @property
   def is_conditional(self) -> bool:
     return self.conditioning != "none"
 

@@ -70,6 +70,11 @@ class FactorizedDecoder(keras.Model):
                           self.pixel_likelihood.params_per_subpixel])
 
   @property
+  def is_autoregressive(self) -> bool:
+    """False: p(x|z) does not depend on the images fed (one pass samples them)."""
+    return False
+
+  @property
   def _default_save_signature(self):
     return decoder_save_signature(self)
 

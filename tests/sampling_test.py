@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pixelgan_tf import PixelCNNDecoder
-from pixelgan_tf.sampling import image_grid, sample, sample_cached, sample_naive
+from pixelgan_tf import FactorizedDecoder, PixelCNNDecoder
+from pixelgan_tf.sampling import (image_grid, sample, sample_cached, sample_factorized,
+                                  sample_naive)
 
 
 def _decoder(likelihood="bernoulli", channels=1, conditioning="location_invariant"):
@@ -82,6 +83,20 @@ def test_sample_takes_the_cached_path_for_a_pixelcnn():
   np.testing.assert_array_equal(tf.function(sample)(decoder, code, tf.constant([1, 2])).numpy(),
                                 tf.function(sample_cached)(decoder, code,
                                                            tf.constant([1, 2])).numpy())
+
+
+@pytest.mark.parametrize("likelihood,channels", [("bernoulli", 1), ("logistic_mixture", 3)])
+def test_factorized_sampling_draws_exactly_the_naive_images_in_one_pass(likelihood, channels):
+  decoder = FactorizedDecoder((4, 4, channels), conditioning_dim=3, likelihood=likelihood,
+                              num_mixtures=2, filters=8)
+  code = tf.random.stateless_normal([3, 3], seed=[4, 4])
+  seed = tf.constant([5, 6])
+  naive = tf.function(sample_naive)(decoder, code, seed).numpy()
+  one_pass = tf.function(sample_factorized)(decoder, code, seed).numpy()
+  np.testing.assert_array_equal(one_pass, naive)
+  assert not np.array_equal(tf.function(sample_factorized)(decoder, code,
+                                                           tf.constant([5, 7])).numpy(), naive)
+  np.testing.assert_array_equal(tf.function(sample)(decoder, code, seed).numpy(), naive)
 
 
 def test_image_grid_layout():
