@@ -8,10 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import protocol
+from experiments import code_usage, protocol
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
 from pixelgan_tf.data import Splits
+from pixelgan_tf.model import PixelGANAutoencoder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -104,6 +105,35 @@ def test_learning_curve_reads_step_time_and_errors(tmp_path):
   curve = protocol.learning_curve(
       os.path.join(protocol.run_directory(str(tmp_path), "mnist_100", 0), "results.json"))
   assert curve == [pytest.approx((2000, 1.5, 4.0, 4.0))]
+
+
+def _tiny_images(count, seed=0):
+  rng = np.random.default_rng(seed)
+  return [rng.integers(0, 2, (count, 8, 8, 1)).astype(np.float32) for _ in range(2)]
+
+
+def test_code_usage_is_zero_for_a_decoder_deaf_to_the_code_and_positive_otherwise():
+  model = PixelGANAutoencoder(config_lib.model_preset("tiny"))
+  model.build()
+  heard = code_usage.code_usage(model, _tiny_images(6))
+  assert heard["gain"] != pytest.approx(0.0, abs=1e-4)
+  assert heard["other"] == pytest.approx(heard["own"] + heard["gain"])
+  for variable in model.decoder.weights:
+    if "invariant_bias" in variable.path:
+      variable.assign(np.zeros(variable.shape))
+  deaf = code_usage.code_usage(model, _tiny_images(6))
+  assert deaf["gain"] == pytest.approx(0.0, abs=1e-4)
+  assert deaf["one_hot"] == pytest.approx(deaf["own"], abs=1e-4)
+
+
+def test_code_usage_needs_a_code_and_two_images_a_batch():
+  with pytest.raises(ValueError, match="no code"):
+    code_usage.code_usage(PixelGANAutoencoder(config_lib.model_preset("tiny", kind="pixelcnn")),
+                          _tiny_images(4))
+  model = PixelGANAutoencoder(config_lib.model_preset("tiny"))
+  model.build()
+  with pytest.raises(ValueError, match="two or more"):
+    code_usage.code_usage(model, _tiny_images(1))
 
 
 def test_scripts_print_commands_and_tables(tmp_path):
