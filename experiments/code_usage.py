@@ -70,15 +70,14 @@ def code_usage(model, batches) -> dict:
 
 def load_run(workdir: str):
   """(model restored from the run's latest checkpoint, splits, config)."""
-  config = RunDirectory(workdir).read_config()
+  run = RunDirectory(workdir)
+  config = run.read_config()
   if config is None:
     raise ValueError(f"{workdir} holds no run (no config.json).")
   model = train.build_model(config)
-  manager = tf.train.CheckpointManager(model.checkpoint(), RunDirectory(workdir).checkpoints,
-                                       max_to_keep=None)
-  if not manager.latest_checkpoint:
+  manager = tf.train.CheckpointManager(model.checkpoint(), run.checkpoints, max_to_keep=None)
+  if train.restore_latest(model, manager) == 0:
     raise ValueError(f"{workdir} has no checkpoint; train first.")
-  model.checkpoint().read(manager.latest_checkpoint).expect_partial()
   return model, data_lib.load_splits(config.data), config
 
 

@@ -77,8 +77,12 @@ def build_model(config: ExperimentConfig, strategy=None) -> PixelGANAutoencoder:
   return model
 
 
-def _restore(model, manager: tf.train.CheckpointManager, directory: str) -> int:
-  """Restores the latest checkpoint, if any; returns the training step."""
+def restore_latest(model, manager: tf.train.CheckpointManager) -> int:
+  """Restores the latest checkpoint, if any; returns the training step.
+
+  Raises:
+    ValueError: the checkpoint holds another configuration's weights.
+  """
   if manager.latest_checkpoint:
     try:
       model.checkpoint().read(manager.latest_checkpoint).assert_existing_objects_matched()
@@ -263,7 +267,7 @@ def _prepare(config: ExperimentConfig, workdir: str):
   model = build_model(config)
   manager = tf.train.CheckpointManager(model.checkpoint(), run.checkpoints,
                                        max_to_keep=config.train.keep_checkpoints)
-  step = _restore(model, manager, run.checkpoints)
+  step = restore_latest(model, manager)
   return splits, config, run, model, manager, step
 
 
