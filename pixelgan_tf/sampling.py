@@ -27,6 +27,30 @@ def _draw_subpixel(likelihood, images, params, seed, k):
   return images + position * value[:, None, None, None]
 
 
+def _blank_images(decoder, code: Optional[tf.Tensor], num_images) -> tf.Tensor:
+  """[B, H, W, C] zeros: B is the code's batch, or `num_images` without a code."""
+  batch = tf.shape(code)[0] if code is not None else num_images
+  return tf.zeros(tf.stack([batch, *decoder.image_shape]))
+
+
+def _subpixel_params(decoder, images, code) -> tf.Tensor:
+  """[B, H*W*C, P]: the decoder's parameters per sub-pixel in raster order, channels last."""
+  params = decoder(images, code)
+  return tf.reshape(params, [tf.shape(images)[0], -1, params.shape[-1]])
+
+
+def _draw_in_raster_order(decoder, images, seed, params_at) -> tf.Tensor:
+  """Draws every sub-pixel of `images` in turn; params_at(images, k) gives k's [B, P]."""
+  positions = math.prod(decoder.image_shape)
+
+  def body(k, images):
+    return k + 1, _draw_subpixel(decoder.pixel_likelihood, images, params_at(images, k), seed, k)
+
+  _, images = tf.while_loop(lambda k, _: k < positions, body, (tf.constant(0), images),
+                            maximum_iterations=positions)
+  return images
+
+
 def sample_naive(decoder, code: Optional[tf.Tensor], seed, num_images=None) -> tf.Tensor:
   """Draws images by running the whole decoder once per sub-pixel.
 
@@ -43,21 +67,9 @@ def sample_naive(decoder, code: Optional[tf.Tensor], seed, num_images=None) -> t
   Returns:
     [B, H, W, C] float32 images in the likelihood's data space.
   """
-  height, width, channels = decoder.image_shape
-  batch = tf.shape(code)[0] if code is not None else num_images
-  positions = height * width * channels
-  likelihood = decoder.pixel_likelihood
-
-  def body(k, images):
-    params = decoder(images, code)                       # [B, H, W, C, P]
-    i, rest = k // (width * channels), k % (width * channels)
-    j, c = rest // channels, rest % channels
-    return k + 1, _draw_subpixel(likelihood, images, params[:, i, j, c], seed, k)
-
-  images = tf.zeros(tf.stack([batch, height, width, channels]))
-  _, images = tf.while_loop(lambda k, _: k < positions, body, (tf.constant(0), images),
-                            maximum_iterations=positions)
-  return images
+  return _draw_in_raster_order(
+      decoder, _blank_images(decoder, code, num_images), seed,
+      lambda images, k: _subpixel_params(decoder, images, code)[:, k])
 
 
 def image_grid(images: tf.Tensor, rows: int, max_value: float) -> tf.Tensor:
@@ -216,18 +228,9 @@ def sample_factorized(decoder, code: tf.Tensor, seed, num_images=None) -> tf.Ten
   Returns:
     [B, H, W, C] float32 images in the likelihood's data space.
   """
-  height, width, channels = decoder.image_shape
-  batch = tf.shape(code)[0] if code is not None else num_images
-  positions = height * width * channels
-  images = tf.zeros(tf.stack([batch, height, width, channels]))
-  params = tf.reshape(decoder(images, code), [batch, positions, -1])   # [B, HWC, P]
-
-  def body(k, images):
-    return k + 1, _draw_subpixel(decoder.pixel_likelihood, images, params[:, k], seed, k)
-
-  _, images = tf.while_loop(lambda k, _: k < positions, body, (tf.constant(0), images),
-                            maximum_iterations=positions)
-  return images
+  images = _blank_images(decoder, code, num_images)
+  params = _subpixel_params(decoder, images, code)     # [B, H*W*C, P]
+  return _draw_in_raster_order(decoder, images, seed, lambda _, k: params[:, k])
 
 
 def sample(decoder, code: Optional[tf.Tensor], seed, num_images=None) -> tf.Tensor:
