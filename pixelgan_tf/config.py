@@ -222,6 +222,9 @@ class TrainConfig:
     time_budget_s: stop once this many seconds were spent in training steps
       (evaluations excluded; summed over resumes), even before `steps`; None
       trains for `steps`.
+    decay_fraction: over this final fraction of the run (of `steps`, or of
+      `time_budget_s` when that ends it first) every phase's learning rate
+      falls linearly to 0; 0 keeps the rates constant.
   """
   steps: int = 20000
   eval_every: int = 1000
@@ -231,6 +234,7 @@ class TrainConfig:
   samples_per_row: int = 10
   sample_every: int = 4
   time_budget_s: Optional[float] = None
+  decay_fraction: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -179,6 +179,9 @@ class PixelGANAutoencoder(keras.Model):
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
       optimizer.build(phase_variables)
       self.phase_optimizers[phase] = optimizer
+    # Before any checkpoint restores (possibly decayed) rates into the optimizers.
+    self.base_learning_rates = {phase: float(optimizer.learning_rate)
+                                for phase, optimizer in self.phase_optimizers.items()}
     if optimizers:
       raise ValueError(f"Optimizers for unknown phases: {sorted(optimizers)}; this model "
                        f"trains {sorted(variables)}.")

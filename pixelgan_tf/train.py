@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from pixelgan_tf import data as data_lib
-from pixelgan_tf import evaluation, priors
+from pixelgan_tf import evaluation, priors, schedule
 from pixelgan_tf.config import ExperimentConfig
 from pixelgan_tf.export import class_code, export_saved_model
 from pixelgan_tf.model import PixelGANAutoencoder
@@ -35,6 +35,8 @@ def validate(config: ExperimentConfig) -> None:
                      f"{train.eval_every}.")
   if train.time_budget_s is not None and train.time_budget_s <= 0:
     raise ValueError(f"time_budget_s must be positive or None, got {train.time_budget_s}.")
+  if not 0.0 <= train.decay_fraction <= 1.0:
+    raise ValueError(f"decay_fraction must be in [0, 1], got {train.decay_fraction}.")
   if train.jit_compile not in ("auto", "on", "off"):
     raise ValueError(f"jit_compile must be auto, on or off, got {train.jit_compile!r}.")
   if train.mixed_precision not in _POLICIES:
@@ -164,11 +166,17 @@ class _RoundEnd(keras.callbacks.Callback):
   def budget_spent(self) -> bool:
     return self._over_budget(self.train_seconds)
 
+  def seconds_so_far(self) -> float:
+    """Training seconds, the current round's included."""
+    if self._round_start is None:
+      return self.train_seconds
+    return self.train_seconds + time.perf_counter() - self._round_start
+
   def on_train_batch_end(self, batch, logs=None):
     if logs and not all(np.isfinite(v) for v in logs.values()):
       self.diverged_at = int(self._model.optimizer.iterations)
       self._model.stop_training = True
-    if self._over_budget(self.train_seconds + time.perf_counter() - self._round_start):
+    if self._over_budget(self.seconds_so_far()):
       self._model.stop_training = True   # Keras still ends the round: evaluation, checkpoint
 
   def on_epoch_end(self, epoch, logs=None):
@@ -286,12 +294,14 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   train = config.train
   rounds = math.ceil(train.steps / train.eval_every)
   callback = _RoundEnd(model, splits, config, run, manager)
+  decay = schedule.LearningRateDecay(model, train.steps, train.time_budget_s,
+                                     train.decay_fraction, callback.seconds_so_far)
   if step < train.steps and not callback.budget_spent:
     # A resumed run draws a fresh data stream rather than repeating the first batches.
     data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
     model.fit(data_lib.train_dataset(splits, data_config), epochs=rounds,
               initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
-              callbacks=[callback], verbose=verbose)
+              callbacks=[decay, callback], verbose=verbose)
   if callback.diverged_at is not None:
     raise TrainingDivergedError(
         f"A loss became NaN or infinite at step {callback.diverged_at}; stopped. The last "

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from pixelgan_tf import config as config_lib
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MNIST = os.path.join(ROOT, "..", "shared", "data", "mnist")
 
@@ -108,7 +110,7 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path):
 def test_an_interrupted_run_resumes_where_it_stopped(data_dir, tmp_path):
   workdir = str(tmp_path / "run")
   args = ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", "--steps=60",
-          "--set=train.sample_every=100"]
+          "--set=train.sample_every=100", "--set=train.decay_fraction=0.5"]
   process = subprocess.Popen([sys.executable, os.path.join(ROOT, "launch", "main.py"), *args],
                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
@@ -131,6 +133,12 @@ def test_an_interrupted_run_resumes_where_it_stopped(data_dir, tmp_path):
   # Training time is carried over the resume: it only grows.
   seconds = [h["train_seconds"] for h in results["history"]]
   assert seconds[0] > 0 and seconds == sorted(seconds) and len(set(seconds)) == len(seconds)
+  # The rates decayed from the configured ones, not from the restored (decayed) ones:
+  # the last step, 59 of 60, ran at (1 - 59/60) / 0.5 of them.
+  rate = tf.train.load_checkpoint(os.path.join(workdir, "checkpoints", "ckpt-60")).get_tensor(
+      "optimizers/reconstruction/1/.ATTRIBUTES/VARIABLE_VALUE")
+  base = config_lib.experiment("tiny").model.phases.reconstruction_learning_rate
+  assert rate == pytest.approx(base / 30, rel=1e-4)
 
 
 def test_a_time_budget_stops_the_run_and_evaluates_where_it_stopped(data_dir, tmp_path):

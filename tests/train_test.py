@@ -110,6 +110,8 @@ def test_adversarial_autoencoder_grids_show_the_decoder_mean():
     ("jit_compile", "maybe", "jit_compile"),
     ("mixed_precision", "int8", "mixed_precision"),
     ("time_budget_s", 0.0, "time_budget_s"),
+    ("decay_fraction", 1.5, "decay_fraction"),
+    ("decay_fraction", -0.1, "decay_fraction"),
 ])
 def test_bad_training_settings(field, value, message):
   config = config_lib.experiment("tiny")

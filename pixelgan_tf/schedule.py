@@ -1,0 +1,66 @@
+"""Learning-rate decay over the end of a run, measured in steps or training time.
+
+A run stopped by a time budget does not know its step count in advance, so
+its progress is the larger of the fraction of steps done and the fraction of
+the budget spent; the decay then ends where the run does, however fast the
+machine.
+"""
+
+from typing import Callable, Optional
+
+import keras
+
+
+def progress(step: int, steps: int, train_seconds: float,
+             time_budget_s: Optional[float]) -> float:
+  """Fraction of the run done, in [0, 1]: of its steps or of its time budget."""
+  done = step / steps
+  if time_budget_s is not None:
+    done = max(done, train_seconds / time_budget_s)
+  return min(max(done, 0.0), 1.0)
+
+
+def decay_scale(done: float, decay_fraction: float) -> float:
+  """Factor on the base learning rates: 1, then linear to 0 over the last `decay_fraction`."""
+  if decay_fraction <= 0.0:
+    return 1.0
+  return min(1.0, (1.0 - done) / decay_fraction)
+
+
+class LearningRateDecay(keras.callbacks.Callback):
+  """Sets every phase optimizer's learning rate before each training step.
+
+  The base rates are `model.base_learning_rates`, recorded by `compile`
+  before any checkpoint is restored: a resumed run's optimizers hold decayed
+  rates.
+
+  Args:
+    model: a compiled `PixelGANAutoencoder` (its `phase_optimizers`).
+    steps: the run's total steps.
+    time_budget_s: the run's time budget, or None.
+    decay_fraction: the final fraction of the run over which rates fall to 0;
+      0 keeps them constant.
+    train_seconds: returns the seconds spent in training steps so far.
+  """
+
+  def __init__(self, model, steps: int, time_budget_s: Optional[float],
+               decay_fraction: float, train_seconds: Callable[[], float]):
+    super().__init__()
+    self._optimizers = model.phase_optimizers
+    self._base = dict(model.base_learning_rates)
+    self._iterations = model.optimizer.iterations
+    self._steps, self._time_budget_s = steps, time_budget_s
+    self._decay_fraction = decay_fraction
+    self._train_seconds = train_seconds
+
+  def scale(self) -> float:
+    done = progress(int(self._iterations), self._steps, self._train_seconds(),
+                    self._time_budget_s)
+    return decay_scale(done, self._decay_fraction)
+
+  def on_train_batch_begin(self, batch, logs=None):
+    if self._decay_fraction <= 0.0:
+      return
+    scale = self.scale()
+    for phase, optimizer in self._optimizers.items():
+      optimizer.learning_rate = self._base[phase] * scale
