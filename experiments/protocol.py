@@ -179,8 +179,11 @@ def markdown_table(root: str, rows: Sequence[str] = tuple(ROWS)) -> str:
       lines.append(f"| {spec.column} | {paper} | not run | 0 | – | – | {spec.budget} |")
       continue
     hours = [h for h in result.train_hours if h is not None]
+    # One seed has no spread to report.
+    ours = (f"{result.mean:.2f} ± {result.std:.2f}" if len(result.errors) > 1
+            else f"{result.mean:.2f} (one seed)")
     lines.append(
-        f"| {spec.column} | {paper} | {result.mean:.2f} ± {result.std:.2f} | "
+        f"| {spec.column} | {paper} | {ours} | "
         f"{len(result.errors)} | {_span(result.steps, '{:d}')} | "
         f"{_span(hours, '{:.2f}') if hours else '–'} | {spec.budget} |")
   return "\n".join(lines)

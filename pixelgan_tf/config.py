@@ -45,6 +45,11 @@ DECODER_PRESETS = {
     # Default for MNIST on a CPU: the code carries the global structure, so a
     # local receptive field (6 rows above, 5 columns either side) suffices.
     "mnist_cpu": DecoderConfig(num_layers=4, filters=32),
+    # The same with wider kernels (11 rows above, 10 columns either side), 1.3x
+    # the step time: MNIST-100 test error 11 % after 8 CPU minutes against 27 %
+    # (RESULTS.md).
+    "mnist_cpu_wide": DecoderConfig(num_layers=4, filters=32, vertical_kernel_size=(3, 5),
+                                    horizontal_kernel_size=(1, 3)),
     # Sized like the paper's PixelCNNs, for GPUs.
     "mnist_gpu": DecoderConfig(num_layers=12, filters=64, vertical_kernel_size=(3, 5),
                                horizontal_kernel_size=(1, 3)),
@@ -262,9 +267,14 @@ EXPERIMENTS = {
     "mnist_gaussian": ExperimentConfig(data=DataConfig(labels=0),
                                        model=MODEL_PRESETS["mnist_gaussian"]),
     # MNIST-100 with one hour of training steps on 2 CPU cores (bench/RESULTS.md).
+    # One hour of training steps on 2 CPU cores; the rates decay over the last
+    # 40 % of it (7.45 % test error against 8.31 % without, RESULTS.md).
     "mnist_cpu_hour": ExperimentConfig(
-        model=MODEL_PRESETS["mnist_semi"],
-        train=TrainConfig(steps=1_000_000, time_budget_s=3600.0, sample_every=20)),
+        model=dataclasses.replace(
+            MODEL_PRESETS["mnist_semi"],
+            decoder=decoder_preset("mnist_cpu_wide", conditioning="location_invariant")),
+        train=TrainConfig(steps=1_000_000, time_budget_s=3600.0, decay_fraction=0.4,
+                          sample_every=20)),
     # Sized like the paper's networks, for GPUs.
     "mnist_semi_gpu": ExperimentConfig(
         model=dataclasses.replace(

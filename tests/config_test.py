@@ -12,6 +12,7 @@ from pixelgan_tf import config as config_lib
 # Parameter counts of each decoder preset, unconditional, on its intended images.
 EXPECTED_PARAMS = {
     ("mnist_cpu", (28, 28, 1)): 80_129,
+    ("mnist_cpu_wide", (28, 28, 1)): 162_689,
     ("mnist_gpu", (28, 28, 1)): 1_927_425,
     ("color_gpu", (32, 32, 3)): 7_707_565,
     ("tiny", (8, 8, 1)): 2_737,

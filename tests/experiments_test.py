@@ -152,7 +152,7 @@ def test_scripts_print_commands_and_tables(tmp_path):
   _write_run(tmp_path, "mnist_50", 0, 0.02)
   table = run("experiments.aggregate", f"--root={tmp_path}", "--rows=mnist_50")
   assert table.returncode == 0, table.stderr
-  assert "| MNIST 50 | 1.16 ± 0.17 | 2.00 ± 0.00 | 1 |" in table.stdout
+  assert "| MNIST 50 | 1.16 ± 0.17 | 2.00 (one seed) | 1 |" in table.stdout
   curve = run("experiments.aggregate", f"--curve={tmp_path}/mnist_50/seed0")
   assert curve.returncode == 0 and "| 1000 | 10.0 | 2.00 | 2.00 |" in curve.stdout
 
