@@ -180,8 +180,10 @@ class PixelGANAutoencoder(keras.Model):
       optimizer.build(phase_variables)
       self.phase_optimizers[phase] = optimizer
     # Before any checkpoint restores (possibly decayed) rates into the optimizers.
-    self.base_learning_rates = {phase: float(optimizer.learning_rate)
-                                for phase, optimizer in self.phase_optimizers.items()}
+    # (Through numpy: float() fails on a MirroredStrategy's variables.)
+    self.base_learning_rates = {
+        phase: float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        for phase, optimizer in self.phase_optimizers.items()}
     if optimizers:
       raise ValueError(f"Optimizers for unknown phases: {sorted(optimizers)}; this model "
                        f"trains {sorted(variables)}.")

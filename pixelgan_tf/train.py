@@ -193,7 +193,8 @@ class _RoundEnd(keras.callbacks.Callback):
       for name, value in (logs or {}).items():
         tf.summary.scalar(name, value)
       for phase, optimizer in self._model.phase_optimizers.items():
-        tf.summary.scalar(f"learning_rate/{phase}", float(optimizer.learning_rate))
+        tf.summary.scalar(f"learning_rate/{phase}",
+                          float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
     with self._writers["validation"].as_default(step=step):
       for split, metrics in results.items():
         for name, value in metrics.items():
