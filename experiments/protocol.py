@@ -190,8 +190,8 @@ def markdown_table(root: str, rows: Sequence[str] = tuple(ROWS)) -> str:
 
 
 def _span(values, form: str) -> str:
-  low, high = min(values), max(values)
-  return form.format(low) if low == high else f"{form.format(low)}–{form.format(high)}"
+  low, high = form.format(min(values)), form.format(max(values))
+  return low if low == high else f"{low}–{high}"   # equal once rounded: one value
 
 
 def learning_curve(results_path: str) -> List[Tuple[int, float, float, float]]:
