@@ -266,9 +266,8 @@ EXPERIMENTS = {
     # MNIST, Gaussian prior: the global / local decomposition.
     "mnist_gaussian": ExperimentConfig(data=DataConfig(labels=0),
                                        model=MODEL_PRESETS["mnist_gaussian"]),
-    # MNIST-100 with one hour of training steps on 2 CPU cores (bench/RESULTS.md).
-    # One hour of training steps on 2 CPU cores; the rates decay over the last
-    # 40 % of it (7.45 % test error against 8.31 % without, RESULTS.md).
+    # MNIST-100 with one hour of training steps on 2 CPU cores; the rates decay
+    # over its last 40 % (7.45 % test error against 8.31 % without, RESULTS.md).
     "mnist_cpu_hour": ExperimentConfig(
         model=dataclasses.replace(
             MODEL_PRESETS["mnist_semi"],
