@@ -79,6 +79,38 @@ def test_launch_prints_the_command_and_returns_its_exit_status(tmp_path, capsys)
   assert capsys.readouterr().out.splitlines()[0].startswith("python -c ")
 
 
+def test_launch_many_runs_commands_at_once_each_logging_to_its_own_file(tmp_path):
+  # Each run waits for the other's marker: only runs started together both see it.
+  def command(name, other):
+    script = (f"import pathlib, sys, time; pathlib.Path({str(tmp_path / name)!r}).touch(); "
+              f"print('run', {name!r}); end = time.time() + 30\n"
+              f"while not pathlib.Path({str(tmp_path / other)!r}).exists():\n"
+              f"  time.sleep(0.05)\n  sys.exit(4) if time.time() > end else None")
+    return ["-c", script, f"--workdir={tmp_path / 'runs' / name}"]
+
+  commands = [command("a", "b"), command("b", "a")]
+  assert protocol.launch_many(commands, parallel=2) == [0, 0]
+  assert "run a" in (tmp_path / "runs" / "a.log").read_text()
+  assert "run b" in (tmp_path / "runs" / "b.log").read_text()
+  with pytest.raises(ValueError, match="parallel must be >= 1"):
+    protocol.launch_many(commands, parallel=0)
+  with pytest.raises(ValueError, match="No --workdir"):
+    protocol.launch_many([["-c", "pass"], ["-c", "pass"]], parallel=2)
+
+
+def test_recorded_runs_are_finished_seeds_of_protocol_rows():
+  # RESULTS.md tabulates results/<machine>/ with experiments.aggregate: a renamed row or a
+  # record of an unfinished run would silently drop out of its table.
+  results = os.path.join(ROOT, "results")
+  for machine in sorted(os.listdir(results)):
+    root = os.path.join(results, machine)
+    for row in sorted(os.listdir(root)):
+      assert row in protocol.ROWS, f"{machine}/{row} is not a row of protocol.ROWS"
+      seeds = [name for name in os.listdir(os.path.join(root, row)) if name.startswith("seed")]
+      result = protocol.collect(root, row)
+      assert result is not None and len(result.errors) == len(seeds), f"{machine}/{row}"
+
+
 def test_seeds_aggregate_to_mean_and_sample_std(tmp_path):
   _write_run(tmp_path, "mnist_100", 0, 0.01, seconds=3600)
   _write_run(tmp_path, "mnist_100", 1, 0.03, seconds=1800)
