@@ -120,6 +120,11 @@ class PhaseConfig:
   (the discriminator won 90 % of the time) and MNIST-100 test error stood at
   39 % after 2000 steps; at 1e-3 the game balanced and it was 13 %
   (bench/RESULTS.md).
+
+  Each phase has its own Adam, whose step does not depend on the scale of
+  the gradient (once it is well above Adam's epsilon): `generator_weight`
+  and `supervised_weight` therefore change almost nothing, and a phase's
+  learning rate is what sets how far it moves the shared encoder.
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4
