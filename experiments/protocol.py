@@ -117,8 +117,8 @@ def launch_many(commands: Sequence[Sequence[str]], parallel: int = 1,
                 dry_run: bool = False) -> List[int]:
   """Runs `launch`'s commands, up to `parallel` at once; returns their exit statuses in order.
 
-  Small runs leave a GPU mostly idle, so several at once finish sooner than one after
-  another (seven MNIST runs shared one H100 at about 25 ms a step each, RESULTS.md). With
+  Small runs leave a GPU mostly idle, so several can share it (seven MNIST runs on one
+  H100 kept it about 12 % busy at about 25 ms a step each, RESULTS.md). With
   `parallel` > 1 each run's output goes to `<its --workdir>.log`, not the terminal, where
   progress bars would interleave.
   """

@@ -22,7 +22,7 @@ _ROOT = flags.DEFINE_string("root", "runs/table1", "Directory of the runs.")
 _EXTRA = flags.DEFINE_multi_string("extra", [], "More launch/main.py flags for every run.")
 _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the commands without running them.")
 _PARALLEL = flags.DEFINE_integer(
-    "parallel", 1, "Runs at once (on a GPU several small runs share it well); above 1 each "
+    "parallel", 1, "Runs at once (several small runs can share one GPU); above 1 each "
     "run's output goes to <its workdir>.log.", lower_bound=1)
 
 def main(argv):
