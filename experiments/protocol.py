@@ -105,12 +105,20 @@ FIGURES: Dict[str, Figure] = {
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def launch(arguments: Sequence[str], dry_run: bool = False) -> int:
-  """Prints `python <arguments>` and, unless `dry_run`, runs it; returns its exit status."""
-  print("python " + shlex.join(arguments), flush=True)
+def launch(arguments: Sequence[str], dry_run: bool = False, log: Optional[str] = None) -> int:
+  """Prints `python <arguments>` and, unless `dry_run`, runs it; returns its exit status.
+
+  With `log`, the run's output is appended to that file instead of the terminal.
+  """
+  print("python " + shlex.join(arguments) + (f" > {log}" if log else ""), flush=True)
   if dry_run:
     return 0
-  return subprocess.run([sys.executable, *arguments], cwd=REPOSITORY).returncode
+  if log is None:
+    return subprocess.run([sys.executable, *arguments], cwd=REPOSITORY).returncode
+  os.makedirs(os.path.dirname(os.path.abspath(log)), exist_ok=True)
+  with open(log, "a") as output:
+    return subprocess.run([sys.executable, *arguments], cwd=REPOSITORY, stdout=output,
+                          stderr=subprocess.STDOUT).returncode
 
 
 def launch_many(commands: Sequence[Sequence[str]], parallel: int = 1,
@@ -127,16 +135,8 @@ def launch_many(commands: Sequence[Sequence[str]], parallel: int = 1,
   if parallel == 1 or dry_run:
     return [launch(arguments, dry_run) for arguments in commands]
   logs = [_workdir(arguments) + ".log" for arguments in commands]
-
-  def run_logged(arguments, log):
-    os.makedirs(os.path.dirname(os.path.abspath(log)), exist_ok=True)
-    print(f"python {shlex.join(arguments)} > {log}", flush=True)
-    with open(log, "a") as output:
-      return subprocess.run([sys.executable, *arguments], cwd=REPOSITORY, stdout=output,
-                            stderr=subprocess.STDOUT).returncode
-
   with concurrent.futures.ThreadPoolExecutor(parallel) as pool:
-    return list(pool.map(run_logged, commands, logs))
+    return list(pool.map(lambda arguments, log: launch(arguments, log=log), commands, logs))
 
 
 def _workdir(arguments: Sequence[str]) -> str:
