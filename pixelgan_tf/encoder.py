@@ -24,7 +24,8 @@ class Encoder(keras.Model):
 
   Layout: stride-2 5x5 convolutions (leaky ReLU), flatten, a dense ReLU
   layer, one linear head per code component; the categorical head's logits go
-  through a softmax.
+  through a softmax, after batch normalization without a learnt offset when
+  `normalize_logits` is set.
 
   Args:
     code_sizes: size of each code component, e.g. {'gaussian': 8} or
@@ -35,10 +36,17 @@ class Encoder(keras.Model):
       flattened features; 'input' adds noise to every normalized pixel.
     noise_dim: noise values for 'hidden'.
     noise_std: noise standard deviation; 0 makes f ignore n.
+    normalize_logits: batch-normalize the categorical logits (learnt scale,
+      no offset). Every category's logit then has mean 0 over a batch, so no
+      category can win every image: without it an unsupervised categorical
+      code collapses onto one category early in training. Under
+      `MirroredStrategy` each replica normalizes with its own batch.
 
   Call args:
     images: [batch, height, width, channels], normalized to about [-1, 1].
     seed: shape [2] integer tensor for the noise, or None for n = 0.
+    training: normalize with the batch's statistics (and update the moving
+      ones) instead of the moving statistics.
 
   Returns:
     dict with [batch, size] float32 tensors: each component of `code_sizes`
@@ -52,6 +60,7 @@ class Encoder(keras.Model):
                noise_position: str = "hidden",
                noise_dim: int = 16,
                noise_std: float = 1.0,
+               normalize_logits: bool = False,
                **kwargs):
     super().__init__(**kwargs)
     if noise_position not in NOISE_POSITIONS:
@@ -66,14 +75,22 @@ class Encoder(keras.Model):
     self.noise_position = noise_position
     self.noise_dim = int(noise_dim)
     self.noise_std = float(noise_std)
+    self.normalize_logits = bool(normalize_logits)
     policy = self.dtype_policy
     self.convolutions = [
         keras.layers.Conv2D(f, 5, strides=2, padding="same", dtype=policy, name=f"conv_{i}")
         for i, f in enumerate(self.filters)]
     self.hidden = keras.layers.Dense(self.hidden_units, activation="relu", dtype=policy,
                                      name="hidden")
-    self.heads = {name: keras.layers.Dense(size, dtype=policy, name=f"{name}_head")
+    normalize = self.normalize_logits and CATEGORICAL in self.code_sizes
+    # A bias before the normalization would be subtracted right away: it would
+    # get no gradient but Adam's noise.
+    self.heads = {name: keras.layers.Dense(size, use_bias=not (normalize and name == CATEGORICAL),
+                                           dtype=policy, name=f"{name}_head")
                   for name, size in self.code_sizes.items()}
+    self.logit_norm = (keras.layers.BatchNormalization(center=False, dtype=policy,
+                                                       name="logit_norm")
+                       if normalize else None)
 
   @property
   def code_dim(self) -> int:
@@ -84,7 +101,7 @@ class Encoder(keras.Model):
       return tf.zeros(shape, self.compute_dtype)
     return random.normal(shape, seed, stddev=self.noise_std, dtype=self.compute_dtype)
 
-  def call(self, images, seed=None):
+  def call(self, images, seed=None, training=False):
     x = tf.cast(images, self.compute_dtype)
     batch = tf.shape(x)[0]
     if self.noise_position == "input":
@@ -97,7 +114,10 @@ class Encoder(keras.Model):
     x = self.hidden(x)
     outputs = {}
     for name, head in self.heads.items():
-      value = tf.cast(head(x), tf.float32)
+      value = head(x)
+      if name == CATEGORICAL and self.logit_norm is not None:
+        value = self.logit_norm(value, training=training)
+      value = tf.cast(value, tf.float32)
       if name == CATEGORICAL:
         outputs[CATEGORICAL_LOGITS] = value
         value = tf.nn.softmax(value)
@@ -117,5 +137,6 @@ class Encoder(keras.Model):
         "noise_position": self.noise_position,
         "noise_dim": self.noise_dim,
         "noise_std": self.noise_std,
+        "normalize_logits": self.normalize_logits,
     })
     return config

@@ -95,7 +95,7 @@ class PixelGANAutoencoder(keras.Model):
           priors.code_sizes(config.prior), encoder.filters, encoder.hidden_units,
           encoder.noise_position, encoder.noise_dim,
           0.0 if config.kind == "aae" else encoder.noise_std,
-          dtype=policy, name="encoder")
+          normalize_logits=encoder.normalize_logits, dtype=policy, name="encoder")
       code_dim = self.encoder.code_dim
       if config.kind == "aae":
         self.decoder = FactorizedDecoder(
@@ -234,11 +234,11 @@ class PixelGANAutoencoder(keras.Model):
   def _replicas(self) -> float:
     return float(tf.distribute.get_strategy().num_replicas_in_sync)
 
-  def code_of(self, images: tf.Tensor, seed=None):
+  def code_of(self, images: tf.Tensor, seed=None, training=False):
     """(encoder outputs, code [B, code_dim]), or (None, None) without a code."""
     if not self.has_code:
       return None, None
-    outputs = self.encode(images, seed)
+    outputs = self.encode(images, seed, training)
     return outputs, self.encoder.code(outputs)
 
   def score(self, images: tf.Tensor):
@@ -246,16 +246,19 @@ class PixelGANAutoencoder(keras.Model):
     outputs, code = self.code_of(images)
     return -self.decoder.log_prob(images, code), outputs
 
-  def encode(self, images: tf.Tensor, seed=None) -> Dict[str, tf.Tensor]:
-    """Encoder outputs for images in data space; seed None means n = 0."""
-    return self.encoder(self.normalize(images), seed=seed)
+  def encode(self, images: tf.Tensor, seed=None, training=False) -> Dict[str, tf.Tensor]:
+    """Encoder outputs for images in data space; seed None means n = 0.
+
+    `training` (set by the training phases) normalizes with batch statistics.
+    """
+    return self.encoder(self.normalize(images), seed=seed, training=training)
 
   def reconstruction_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 1: one step on -log p(x | z = f(x, n)). Returns per-image NLL [B]."""
     optimizer = self.phase_optimizers["reconstruction"]
     seed = self._seed(RECONSTRUCTION)
     with tf.GradientTape() as tape:
-      _, code = self.code_of(images, seed)
+      _, code = self.code_of(images, seed, training=True)
       nll = -self.decoder.log_prob(images, code)
       loss = tf.reduce_mean(nll) / self._replicas()
       scaled = optimizer.scale_loss(loss)
@@ -265,7 +268,7 @@ class PixelGANAutoencoder(keras.Model):
   def discriminator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 2: one step of every discriminator, prior samples vs data codes."""
     optimizer = self.phase_optimizers["discriminator"]
-    outputs = self.encode(images, self._seed(DISCRIMINATOR))
+    outputs = self.encode(images, self._seed(DISCRIMINATOR), training=True)
     samples = self.prior.sample(tf.shape(images)[0], random.split(self._seed(DISCRIMINATOR), 0))
     with tf.GradientTape() as tape:
       loss, accuracy = 0.0, 0.0
@@ -284,7 +287,7 @@ class PixelGANAutoencoder(keras.Model):
     optimizer = self.phase_optimizers["generator"]
     seed = self._seed(GENERATOR)
     with tf.GradientTape() as tape:
-      outputs = self.encode(images, seed)
+      outputs = self.encode(images, seed, training=True)
       loss = tf.add_n([losses.generator_loss(discriminator(outputs[name]))
                        for name, discriminator in sorted(self.discriminators.items())])
       weighted = self.config.phases.generator_weight * loss / self._replicas()
@@ -297,7 +300,7 @@ class PixelGANAutoencoder(keras.Model):
     optimizer = self.phase_optimizers["supervised"]
     seed = self._seed(SUPERVISED)
     with tf.GradientTape() as tape:
-      logits = self.encode(images, seed)[CATEGORICAL_LOGITS]
+      logits = self.encode(images, seed, training=True)[CATEGORICAL_LOGITS]
       loss = losses.supervised_loss(logits, labels)
       weighted = self.config.phases.supervised_weight * loss / self._replicas()
       scaled = optimizer.scale_loss(weighted)

@@ -142,18 +142,26 @@ def test_supervised_phase_learns_a_separable_labelling():
   assert error() < 0.05
 
 
-def _train_once(jit_compile, run_eagerly=False):
+def _semi_config(normalize_logits=False):
+  return _config(num_classes=3, encoder=dataclasses.replace(
+      _config().encoder, normalize_logits=normalize_logits))
+
+
+def _train_once(jit_compile, run_eagerly=False, normalize_logits=False):
   keras.utils.set_random_seed(7)
-  model = _model(_config(num_classes=3), jit_compile=jit_compile, run_eagerly=run_eagerly)
+  model = _model(_semi_config(normalize_logits), jit_compile=jit_compile,
+                 run_eagerly=run_eagerly)
   images, labels = _images(seed=5), tf.constant([0, 1, 2, 0] * 4)
   batch = {"images": images, "labeled_images": images, "labels": labels}
   metrics = model.train_on_batch(batch, return_dict=True)
   return model, metrics
 
 
-def test_xla_and_eager_train_steps_agree():
-  eager_model, eager = _train_once(jit_compile=False, run_eagerly=True)
-  xla_model, xla = _train_once(jit_compile=True)
+@pytest.mark.parametrize("normalize_logits", [False, True])
+def test_xla_and_eager_train_steps_agree(normalize_logits):
+  eager_model, eager = _train_once(jit_compile=False, run_eagerly=True,
+                                   normalize_logits=normalize_logits)
+  xla_model, xla = _train_once(jit_compile=True, normalize_logits=normalize_logits)
   assert set(eager) == {"nll", "bits_per_dim", "discriminator_loss", "discriminator_accuracy",
                         "generator_loss", "supervised_loss", "supervised_accuracy"}
   for name in eager:
@@ -162,12 +170,13 @@ def test_xla_and_eager_train_steps_agree():
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=a.path)
 
 
-def test_checkpoint_restore_gives_identical_outputs(tmp_path):
-  model, _ = _train_once(jit_compile=False)
+@pytest.mark.parametrize("normalize_logits", [False, True])
+def test_checkpoint_restore_gives_identical_outputs(tmp_path, normalize_logits):
+  model, _ = _train_once(jit_compile=False, normalize_logits=normalize_logits)
   images = _images(seed=9)
   path = model.checkpoint().write(str(tmp_path / "ckpt"))
   keras.utils.set_random_seed(123)       # different initial weights
-  fresh = _model(_config(num_classes=3))
+  fresh = _model(_semi_config(normalize_logits))
   assert not np.allclose(fresh(images).numpy(), model(images).numpy())
   fresh.checkpoint().read(path).assert_consumed()
   for a, b in zip(model.variables, fresh.variables):
@@ -228,6 +237,20 @@ def test_aae_baseline_is_deterministic_and_factorized():
   assert np.isfinite(model.train_on_batch(images, return_dict=True)["nll"])
 
 
+def test_training_phases_normalize_logits_with_batch_statistics():
+  model = _model(_semi_config(normalize_logits=True))
+  norm = model.encoder.logit_norm
+  moving = norm.moving_variance.numpy().copy()
+  images, labels = _images(), tf.constant([0, 1, 2, 0] * 4)
+  model.train_on_batch({"images": images, "labeled_images": images, "labels": labels})
+  # Every phase's encoder pass ran in training mode and moved the statistics.
+  assert not np.allclose(norm.moving_variance.numpy(), moving)
+  assert "logit_norm/gamma" in "".join(v.path for v in model.phase_variables()["supervised"])
+  # Evaluation uses the moving statistics: an image's class does not depend on its batch.
+  np.testing.assert_allclose(model.classify(images[:1]), model.classify(images)[:1],
+                             rtol=1e-5, atol=1e-6)
+
+
 def test_encoder_noise_makes_q_z_given_x_stochastic():
   model = _model()
   images = _images()
@@ -238,10 +261,11 @@ def test_encoder_noise_makes_q_z_given_x_stochastic():
   np.testing.assert_array_equal(a, c)
 
 
-def test_mixed_precision_training_step():
+@pytest.mark.parametrize("normalize_logits", [False, True])
+def test_mixed_precision_training_step(normalize_logits):
   keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
   try:
-    model = _model(_config(num_classes=3))
+    model = _model(_semi_config(normalize_logits))
     images = _images()
     metrics = model.train_on_batch(
         {"images": images, "labeled_images": images, "labels": tf.constant([0, 1, 2, 0] * 4)},
@@ -298,6 +322,41 @@ def test_mirrored_strategy_matches_a_single_device():
   # gradients equal the single-device gradient: the decoder moves identically.
   for a, b in zip(results["mirrored"]["decoder"], results["single"]["decoder"]):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+_MIRRORED_NORMALIZED_SCRIPT = textwrap.dedent("""
+    import dataclasses, json
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras, numpy as np
+    from pixelgan_tf import PixelGANAutoencoder, model_preset
+    config = model_preset("tiny", num_classes=3)
+    config = dataclasses.replace(
+        config, encoder=dataclasses.replace(config.encoder, normalize_logits=True))
+    images = tf.cast(tf.random.stateless_uniform([16, 8, 8, 1], seed=[0, 1]) < 0.3, tf.float32)
+    batch = {"images": images, "labeled_images": images,
+             "labels": tf.constant([0, 1, 2, 0] * 4)}
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+      model = PixelGANAutoencoder(config)
+      model.compile(jit_compile=False)
+    history = model.fit(tf.data.Dataset.from_tensors(batch), epochs=2, verbose=0).history
+    print(json.dumps({"nll": history["nll"],
+                      "moving_variance": model.encoder.logit_norm.moving_variance.numpy().tolist()}))
+""")
+
+
+def test_mirrored_strategy_trains_normalized_logits():
+  output = subprocess.run([sys.executable, "-c", _MIRRORED_NORMALIZED_SCRIPT],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  assert output.returncode == 0, output.stderr[-3000:]
+  import json
+  results = json.loads(output.stdout.strip().splitlines()[-1])
+  assert all(np.isfinite(results["nll"]))
+  # The replicas' updates of the moving statistics reached the variables.
+  assert not np.allclose(results["moving_variance"], 1.0)
 
 
 @pytest.mark.parametrize("overrides,message", [
