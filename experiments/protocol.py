@@ -37,6 +37,14 @@ class Row:
 ROWS: Dict[str, Row] = {
     "mnist_unsupervised": Row("MNIST unsup. (30 clusters)", ("--preset=mnist_cluster",),
                               "clustering_error", (5.27, 1.81), "20k steps"),
+    # The unsupervised preset for half an hour of training steps on the 2 CPU cores,
+    # the rates decaying over its last 40 %.
+    "mnist_unsupervised_cpu_half_hour": Row(
+        "MNIST unsup., half a CPU hour",
+        ("--preset=mnist_cluster", "--set=train.steps=1000000",
+         "--set=train.time_budget_s=1800", "--set=train.decay_fraction=0.4",
+         "--set=train.sample_every=100"),
+        "clustering_error", (5.27, 1.81), "2 CPU cores, 30 min of training steps"),
     "mnist_20": Row("MNIST 20", ("--preset=mnist_semi", "--labels=20"), "error",
                     (12.08, 5.50), "20k steps"),
     "mnist_50": Row("MNIST 50", ("--preset=mnist_semi", "--labels=50"), "error",
@@ -179,12 +187,55 @@ class RowResult:
     return math.sqrt(sum((e - mean) ** 2 for e in self.errors) / (len(self.errors) - 1))
 
 
+# Fields that may differ between the seeds of one row.
+_PER_RUN_FIELDS = ("data.seed", "data.data_dir")
+
+
+def _flatten(tree: dict, prefix: str = "") -> Dict[str, object]:
+  flat = {}
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      flat.update(_flatten(value, f"{prefix}{key}."))
+    else:
+      flat[prefix + key] = value
+  return flat
+
+
+def _recipe(run: str) -> Optional[Dict[str, object]]:
+  """A run's config.json, flattened, without the per-run fields (None if it has none)."""
+  path = os.path.join(run, "config.json")
+  if not os.path.isfile(path):
+    return None
+  with open(path) as f:
+    flat = _flatten(json.load(f))
+  return {key: value for key, value in flat.items() if key not in _PER_RUN_FIELDS}
+
+
+def _check_same_recipe(recipes: Dict[str, Dict[str, object]]) -> None:
+  """Raises ValueError naming the fields in which the seeds' configurations differ.
+
+  A mean over seeds is only a mean of one recipe: a preset that changed between
+  runs would otherwise be averaged with its old self.
+  """
+  names = sorted(recipes)
+  for name in names[1:]:
+    first, other = recipes[names[0]], recipes[name]
+    fields = sorted(key for key in set(first) | set(other) if first.get(key) != other.get(key))
+    if fields:
+      raise ValueError(f"{names[0]} and {name} were run with different configurations "
+                       f"(they differ in {', '.join(fields)}): keep each recipe's runs "
+                       f"under its own root.")
+
+
 def collect(root: str, row: str) -> Optional[RowResult]:
-  """The finished seeds of `row` under `root` (runs without a final result are skipped)."""
+  """The finished seeds of `row` under `root` (runs without a final result are skipped).
+
+  Raises ValueError if the finished seeds were run with different configurations.
+  """
   directory = os.path.join(root, row)
   if not os.path.isdir(directory):
     return None
-  errors, steps, hours = [], [], []
+  errors, steps, hours, recipes = [], [], [], {}
   for name in sorted(os.listdir(directory)):
     path = os.path.join(directory, name, "results.json")
     if not (name.startswith("seed") and os.path.isfile(path)):
@@ -203,6 +254,10 @@ def collect(root: str, row: str) -> Optional[RowResult]:
     history = results.get("history") or [{}]
     seconds = history[-1].get("train_seconds")
     hours.append(None if seconds is None else seconds / 3600.0)
+    recipe = _recipe(os.path.join(directory, name))
+    if recipe is not None:
+      recipes[os.path.join(directory, name)] = recipe
+  _check_same_recipe(recipes)
   if not errors:
     return None
   return RowResult(row, tuple(errors), tuple(steps), tuple(hours))

@@ -17,9 +17,13 @@ from pixelgan_tf.model import PixelGANAutoencoder
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _write_run(root, row, seed, error, metric="error", step=1000, seconds=600.0, final=True):
+def _write_run(root, row, seed, error, metric="error", step=1000, seconds=600.0, final=True,
+               config=None):
   directory = protocol.run_directory(str(root), row, seed)
   os.makedirs(directory)
+  if config is not None:
+    with open(os.path.join(directory, "config.json"), "w") as f:
+      json.dump(config, f)
   test = {"nll": 90.0, metric: error}
   entry = {"step": step, "train_seconds": seconds, "validation": dict(test), "test": test}
   results = {"step": step, "history": [entry]}
@@ -122,6 +126,29 @@ def test_seeds_aggregate_to_mean_and_sample_std(tmp_path):
   lines = table.splitlines()
   assert "| MNIST 100 | 1.08 ± 0.15 | 2.00 ± 1.41 | 2 | 1000 | 0.50–1.00 |" in lines[2]
   assert "| SVHN 1000 | 6.96 ± 0.55 | not run | 0 |" in lines[3]
+
+
+def _config_json(seed, data_dir="/data", normalize_logits=True):
+  return {"data": {"seed": seed, "data_dir": data_dir, "labels": 100},
+          "model": {"encoder": {"normalize_logits": normalize_logits}}}
+
+
+def test_seeds_of_one_recipe_aggregate_whatever_their_seed_and_data_directory(tmp_path):
+  _write_run(tmp_path, "mnist_100", 0, 0.01, config=_config_json(0, "/a"))
+  _write_run(tmp_path, "mnist_100", 1, 0.03, config=_config_json(1, "/b"))
+  assert protocol.collect(str(tmp_path), "mnist_100").errors == pytest.approx((1.0, 3.0))
+
+
+def test_seeds_of_different_recipes_are_not_averaged(tmp_path):
+  _write_run(tmp_path, "mnist_100", 0, 0.07, config=_config_json(0, normalize_logits=False))
+  _write_run(tmp_path, "mnist_100", 1, 0.03, config=_config_json(1))
+  with pytest.raises(ValueError, match="differ in model.encoder.normalize_logits"):
+    protocol.collect(str(tmp_path), "mnist_100")
+  # A field that one configuration lacks (an older version's) counts as a difference.
+  _write_run(tmp_path, "mnist_50", 0, 0.07, config={"data": {"seed": 0}})
+  _write_run(tmp_path, "mnist_50", 1, 0.03, config=_config_json(1))
+  with pytest.raises(ValueError, match="data.labels, model.encoder.normalize_logits"):
+    protocol.collect(str(tmp_path), "mnist_50")
 
 
 def test_unsupervised_rows_read_the_clustering_error(tmp_path):
