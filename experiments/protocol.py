@@ -201,26 +201,20 @@ def _flatten(tree: dict, prefix: str = "") -> Dict[str, object]:
   return flat
 
 
-def _recipe(run: str) -> Optional[Dict[str, object]]:
-  """A run's config.json, flattened, without the per-run fields (None if it has none)."""
-  path = os.path.join(run, "config.json")
-  if not os.path.isfile(path):
-    return None
-  with open(path) as f:
-    flat = _flatten(json.load(f))
-  return {key: value for key, value in flat.items() if key not in _PER_RUN_FIELDS}
-
-
-def _check_same_recipe(recipes: Dict[str, Dict[str, object]]) -> None:
-  """Raises ValueError naming the fields in which the seeds' configurations differ.
+def _check_same_recipe(configs: Dict[str, dict]) -> None:
+  """Raises ValueError naming the fields in which the seeds' config.json differ.
 
   A mean over seeds is only a mean of one recipe: a preset that changed between
-  runs would otherwise be averaged with its old self.
+  runs would otherwise be averaged with its old self. (Compared as plain JSON,
+  leaf by leaf, not through `pixelgan_tf.config`: importing the package would
+  load TensorFlow into every `run_table1` and `aggregate`.)
   """
-  names = sorted(recipes)
+  names = sorted(configs)
+  first = _flatten(configs[names[0]]) if names else {}
   for name in names[1:]:
-    first, other = recipes[names[0]], recipes[name]
-    fields = sorted(key for key in set(first) | set(other) if first.get(key) != other.get(key))
+    other = _flatten(configs[name])
+    fields = sorted(key for key in set(first) | set(other)
+                    if key not in _PER_RUN_FIELDS and first.get(key) != other.get(key))
     if fields:
       raise ValueError(f"{names[0]} and {name} were run with different configurations "
                        f"(they differ in {', '.join(fields)}): keep each recipe's runs "
@@ -235,9 +229,10 @@ def collect(root: str, row: str) -> Optional[RowResult]:
   directory = os.path.join(root, row)
   if not os.path.isdir(directory):
     return None
-  errors, steps, hours, recipes = [], [], [], {}
+  errors, steps, hours, configs = [], [], [], {}
   for name in sorted(os.listdir(directory)):
-    path = os.path.join(directory, name, "results.json")
+    run = os.path.join(directory, name)
+    path = os.path.join(run, "results.json")
     if not (name.startswith("seed") and os.path.isfile(path)):
       continue
     with open(path) as f:
@@ -254,10 +249,11 @@ def collect(root: str, row: str) -> Optional[RowResult]:
     history = results.get("history") or [{}]
     seconds = history[-1].get("train_seconds")
     hours.append(None if seconds is None else seconds / 3600.0)
-    recipe = _recipe(os.path.join(directory, name))
-    if recipe is not None:
-      recipes[os.path.join(directory, name)] = recipe
-  _check_same_recipe(recipes)
+    config_path = os.path.join(run, "config.json")
+    if os.path.isfile(config_path):
+      with open(config_path) as f:
+        configs[run] = json.load(f)
+  _check_same_recipe(configs)
   if not errors:
     return None
   return RowResult(row, tuple(errors), tuple(steps), tuple(hours))

@@ -46,7 +46,7 @@ def test_training_updates_moving_statistics_that_inference_then_uses():
   # Inference normalizes each image alone: its logits do not depend on the batch.
   alone = encoder(images[:1])[CATEGORICAL_LOGITS].numpy()
   np.testing.assert_allclose(alone, after[:1], rtol=1e-5, atol=1e-5)
-  # The moving mean tracked the head's bias towards category 0.
+  # The moving mean tracked the head's pull towards category 0.
   assert encoder.logit_norm.moving_mean.numpy()[0] > 5.0
 
 

@@ -237,13 +237,27 @@ def test_aae_baseline_is_deterministic_and_factorized():
   assert np.isfinite(model.train_on_batch(images, return_dict=True)["nll"])
 
 
+@pytest.mark.parametrize("phase", ["reconstruction", "discriminator", "generator", "supervised"])
+def test_each_phase_encodes_in_training_mode(phase):
+  model = _model(_semi_config(normalize_logits=True))
+  norm = model.encoder.logit_norm
+  moving = norm.moving_variance.numpy().copy()
+  images, labels = _images(), tf.constant([0, 1, 2, 0] * 4)
+  {"reconstruction": lambda: model.reconstruction_phase(images),
+   "discriminator": lambda: model.discriminator_phase(images),
+   "generator": lambda: model.generator_phase(images),
+   "supervised": lambda: model.supervised_phase(images, labels)}[phase]()
+  # Only a training-mode pass moves the moving statistics.
+  assert not np.allclose(norm.moving_variance.numpy(), moving)
+
+
 def test_training_phases_normalize_logits_with_batch_statistics():
   model = _model(_semi_config(normalize_logits=True))
   norm = model.encoder.logit_norm
   moving = norm.moving_variance.numpy().copy()
   images, labels = _images(), tf.constant([0, 1, 2, 0] * 4)
   model.train_on_batch({"images": images, "labeled_images": images, "labels": labels})
-  # Every phase's encoder pass ran in training mode and moved the statistics.
+  # The traced train_step's encoder passes ran in training mode.
   assert not np.allclose(norm.moving_variance.numpy(), moving)
   assert "logit_norm/gamma" in "".join(v.path for v in model.phase_variables()["supervised"])
   # Evaluation uses the moving statistics: an image's class does not depend on its batch.
