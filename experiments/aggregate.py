@@ -4,7 +4,7 @@ r"""Summarizes Table 1 runs as mean ± std over seeds, beside the paper's number
   python -m experiments.aggregate --curve=runs/table1/mnist_100_cpu_hour/seed0
 
 The first prints the table in markdown; --curve prints one run's learning
-curve (test error against training time) instead.
+curve (the row's error, validation and test, against training time) instead.
 """
 
 import os
@@ -20,9 +20,12 @@ _CURVE = flags.DEFINE_string("curve", None, "A run directory whose learning curv
 
 
 def curve_table(run: str) -> str:
-  lines = ["| step | training min | validation error % | test error % |", "|---|---|---|---|"]
+  """Markdown table of a run's evaluations, in the metric of the run's row."""
+  metric = protocol.metric_of_run(run).replace("_", " ")
+  lines = [f"| step | training min | validation {metric} % | test {metric} % |",
+           "|---|---|---|---|"]
   for step, minutes, validation, test in protocol.learning_curve(
-      os.path.join(run, "results.json")):
+      os.path.join(run, "results.json"), protocol.metric_of_run(run)):
     lines.append(f"| {step} | {minutes:.1f} | {validation:.2f} | {test:.2f} |")
   return "\n".join(lines)
 

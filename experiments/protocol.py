@@ -286,10 +286,21 @@ def _span(values, form: str) -> str:
   return low if low == high else f"{low}–{high}"   # equal once rounded: one value
 
 
-def learning_curve(results_path: str) -> List[Tuple[int, float, float, float]]:
-  """(step, training minutes, validation error %, test error %) per evaluation of a run."""
+def metric_of_run(run: str) -> str:
+  """The metric of the row a run directory `<root>/<row>/seed<s>` belongs to ("error" if none)."""
+  row = os.path.basename(os.path.dirname(os.path.normpath(run)))
+  return ROWS[row].metric if row in ROWS else "error"
+
+
+def learning_curve(results_path: str,
+                   metric: str = "error") -> List[Tuple[int, float, float, float]]:
+  """(step, training minutes, validation %, test %) of `metric` per evaluation of a run.
+
+  Evaluations without the test metric are left out; a validation split without it
+  (the unsupervised rows score only the test split) gives NaN.
+  """
   with open(results_path) as f:
     history = json.load(f)["history"]
   return [(h["step"], h.get("train_seconds", float("nan")) / 60.0,
-           100.0 * h["validation"]["error"], 100.0 * h["test"]["error"])
-          for h in history if "error" in h["test"]]
+           100.0 * h["validation"].get(metric, float("nan")), 100.0 * h["test"][metric])
+          for h in history if metric in h["test"]]

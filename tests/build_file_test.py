@@ -12,6 +12,7 @@ IN_REPO = ("pixelgan_tf", "tests", "launch", "bench", "experiments")
 PIP_NAMES = {
     "absl": "absl-py",
     "keras": "keras",
+    "matplotlib": "matplotlib",
     "numpy": "numpy",
     "pytest": "pytest",
     "tensorflow": "tensorflow",

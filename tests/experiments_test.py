@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import code_usage, protocol
+from experiments import code_usage, plot_curves, protocol
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
 from pixelgan_tf.data import Splits
@@ -164,6 +164,41 @@ def test_learning_curve_reads_step_time_and_errors(tmp_path):
   curve = protocol.learning_curve(
       os.path.join(protocol.run_directory(str(tmp_path), "mnist_100", 0), "results.json"))
   assert curve == [pytest.approx((2000, 1.5, 4.0, 4.0))]
+
+
+def test_learning_curve_of_an_unsupervised_row_reads_its_clustering_error(tmp_path):
+  _write_run(tmp_path, "mnist_unsupervised", 0, 0.25, metric="clustering_error")
+  run = protocol.run_directory(str(tmp_path), "mnist_unsupervised", 0)
+  assert protocol.metric_of_run(run) == "clustering_error"
+  assert protocol.metric_of_run(str(tmp_path / "my_run")) == "error"
+  path = os.path.join(run, "results.json")
+  with open(path) as f:
+    results = json.load(f)
+  del results["history"][0]["validation"]["clustering_error"]   # scored on test only
+  with open(path, "w") as f:
+    json.dump(results, f)
+  assert protocol.learning_curve(path) == []
+  [(step, minutes, validation, test)] = protocol.learning_curve(path, "clustering_error")
+  assert (step, test) == (1000, pytest.approx(25.0)) and minutes == pytest.approx(10.0)
+  assert np.isnan(validation)
+
+
+def test_plot_curves_draws_a_png_with_every_seed_of_a_row(tmp_path):
+  for seed, error in enumerate([0.03, 0.02]):
+    _write_run(tmp_path, "mnist_100", seed, error)
+  out = tmp_path / "figures" / "curve.png"
+  assert plot_curves.plot_row(str(tmp_path / "mnist_100"), str(out), goal=2.0) == 2
+  from matplotlib import pyplot
+  image = pyplot.imread(str(out))
+  assert image.shape[:2] == (480, 720) and image.std() > 0
+
+
+def test_plot_curves_names_a_row_without_runs_or_without_classification_errors(tmp_path):
+  with pytest.raises(FileNotFoundError, match="No seed"):
+    plot_curves.plot_row(str(tmp_path / "mnist_100"), str(tmp_path / "curve.png"))
+  _write_run(tmp_path, "mnist_gaussian", 0, 90.0, metric="nll_only")
+  with pytest.raises(ValueError, match="no evaluation with a test 'error'"):
+    plot_curves.plot_row(str(tmp_path / "mnist_gaussian"), str(tmp_path / "curve.png"))
 
 
 def _tiny_images(count, seed=0):
