@@ -21,11 +21,12 @@ _CURVE = flags.DEFINE_string("curve", None, "A run directory whose learning curv
 
 def curve_table(run: str) -> str:
   """Markdown table of a run's evaluations, in the metric of the run's row."""
-  metric = protocol.metric_of_run(run).replace("_", " ")
-  lines = [f"| step | training min | validation {metric} % | test {metric} % |",
+  metric = protocol.metric_of_run(run)
+  name = metric.replace("_", " ")
+  lines = [f"| step | training min | validation {name} % | test {name} % |",
            "|---|---|---|---|"]
   for step, minutes, validation, test in protocol.learning_curve(
-      os.path.join(run, "results.json"), protocol.metric_of_run(run)):
+      os.path.join(run, "results.json"), metric):
     lines.append(f"| {step} | {minutes:.1f} | {validation:.2f} | {test:.2f} |")
   return "\n".join(lines)
 

@@ -4,8 +4,8 @@ r"""Plots the learning curves of a Table 1 row's seeds: test error against train
       --out=docs/figures/cpu_hour_curve.png --goal=2
 
 Each `seed*/results.json` under --row_dir is one line of the row's metric (the
-clustering error for the unsupervised rows, else the classification error); --goal draws
-a dashed line at that error. Needs matplotlib (`pip install matplotlib`; in `requirements-dev.txt`).
+clustering error for the unsupervised rows, else the classification error); --goal
+draws a dashed line at that error. Needs matplotlib (in `requirements-dev.txt`).
 """
 
 import glob
