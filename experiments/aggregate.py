@@ -7,6 +7,7 @@ The first prints the table in markdown; --curve prints one run's learning
 curve (the row's error, validation and test, against training time) instead.
 """
 
+import math
 import os
 import sys
 
@@ -20,14 +21,23 @@ _CURVE = flags.DEFINE_string("curve", None, "A run directory whose learning curv
 
 
 def curve_table(run: str) -> str:
-  """Markdown table of a run's evaluations, in the metric of the run's row."""
+  """Markdown table of a run's evaluations, in the metric of the run's row.
+
+  The unsupervised rows score the test split only: their table has no
+  validation column.
+  """
   metric = protocol.metric_of_run(run)
   name = metric.replace("_", " ")
-  lines = [f"| step | training min | validation {name} % | test {name} % |",
-           "|---|---|---|---|"]
-  for step, minutes, validation, test in protocol.learning_curve(
-      os.path.join(run, "results.json"), metric):
-    lines.append(f"| {step} | {minutes:.1f} | {validation:.2f} | {test:.2f} |")
+  curve = protocol.learning_curve(os.path.join(run, "results.json"), metric)
+  with_validation = not all(math.isnan(validation) for _, _, validation, _ in curve)
+  if with_validation:
+    lines = [f"| step | training min | validation {name} % | test {name} % |",
+             "|---|---|---|---|"]
+  else:
+    lines = [f"| step | training min | test {name} % |", "|---|---|---|"]
+  for step, minutes, validation, test in curve:
+    middle = f" {validation:.2f} |" if with_validation else ""
+    lines.append(f"| {step} | {minutes:.1f} |{middle} {test:.2f} |")
   return "\n".join(lines)
 
 

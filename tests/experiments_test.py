@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import code_usage, plot_curves, protocol
+from experiments import aggregate, code_usage, plot_curves, protocol
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
 from pixelgan_tf.data import Splits
@@ -181,6 +181,10 @@ def test_learning_curve_of_an_unsupervised_row_reads_its_clustering_error(tmp_pa
   [(step, minutes, validation, test)] = protocol.learning_curve(path, "clustering_error")
   assert (step, test) == (1000, pytest.approx(25.0)) and minutes == pytest.approx(10.0)
   assert np.isnan(validation)
+  # The printed table drops the validation column that no evaluation filled.
+  assert aggregate.curve_table(run).splitlines() == [
+      "| step | training min | test clustering error % |", "|---|---|---|",
+      "| 1000 | 10.0 | 25.00 |"]
 
 
 def test_plot_curves_draws_a_png_with_every_seed_of_a_row(tmp_path):
