@@ -30,14 +30,13 @@ def curve_table(run: str) -> str:
   name = metric.replace("_", " ")
   curve = protocol.learning_curve(os.path.join(run, "results.json"), metric)
   with_validation = not all(math.isnan(validation) for _, _, validation, _ in curve)
-  if with_validation:
-    lines = [f"| step | training min | validation {name} % | test {name} % |",
-             "|---|---|---|---|"]
-  else:
-    lines = [f"| step | training min | test {name} % |", "|---|---|---|"]
+  splits = ["validation", "test"] if with_validation else ["test"]
+  header = ["step", "training min"] + [f"{split} {name} %" for split in splits]
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
   for step, minutes, validation, test in curve:
-    middle = f" {validation:.2f} |" if with_validation else ""
-    lines.append(f"| {step} | {minutes:.1f} |{middle} {test:.2f} |")
+    errors = [validation, test] if with_validation else [test]
+    cells = [str(step), f"{minutes:.1f}"] + [f"{error:.2f}" for error in errors]
+    lines.append("| " + " | ".join(cells) + " |")
   return "\n".join(lines)
 
 
