@@ -200,9 +200,9 @@ MODEL_PRESETS = {
     "mnist_semi": ModelConfig(num_classes=10, encoder=EncoderConfig(
         noise_position="input", noise_std=0.5, normalize_logits=True)),
     # Unsupervised clustering: 30 categories, no labels. Without normalized
-    # logits the code fell onto one category. Candidate, one seed so far:
-    # mnist_cpu_hour's input noise and wider kernels, 10.92 % clustering error
-    # in half a CPU hour against 15.63 +- 1.41 % (three seeds) (RESULTS.md).
+    # logits the code fell onto one category. mnist_cpu_hour's input noise and
+    # wider kernels were tried: in half a CPU hour 14.36 +- 3.00 % clustering
+    # error against 15.63 +- 1.41 % (three seeds each), not adopted (RESULTS.md).
     "mnist_cluster": ModelConfig(prior=PriorConfig(categories=30),
                                  encoder=EncoderConfig(normalize_logits=True)),
     # Global / local decomposition: Gaussian code, location-dependent bias.
