@@ -34,7 +34,7 @@ def curve_table(run: str) -> str:
   header = ["step", "training min"] + [f"{split} {name} %" for split in splits]
   lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
   for step, minutes, validation, test in curve:
-    errors = [validation, test] if with_validation else [test]
+    errors = [validation, test][-len(splits):]
     cells = [str(step), f"{minutes:.1f}"] + [f"{error:.2f}" for error in errors]
     lines.append("| " + " | ".join(cells) + " |")
   return "\n".join(lines)
