@@ -273,8 +273,8 @@ _GPU_ENCODER = EncoderConfig(filters=(64, 128, 256), hidden_units=1000, normaliz
 
 EXPERIMENTS = {
     # MNIST, semi-supervised (the paper's Table 1 protocol; --labels picks 20/50/100).
-    # MNIST-100 after its 20k steps on 2 CPU cores: 2.29 +- 0.63 % (seeds 0-1:
-    # 1.84, 2.73 %; RESULTS.md).
+    # MNIST-100 after its 20k steps on 2 CPU cores: 2.21 +- 0.46 % (seeds 0-2:
+    # 1.84, 2.73, 2.06 %; RESULTS.md).
     "mnist_semi": ExperimentConfig(model=MODEL_PRESETS["mnist_semi"]),
     # MNIST, unsupervised clustering into 30 categories.
     "mnist_cluster": ExperimentConfig(data=DataConfig(labels=0),
