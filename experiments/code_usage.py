@@ -19,11 +19,10 @@ from absl import app, flags
 import numpy as np
 import tensorflow as tf
 
+from experiments.trained_run import WORKDIR, load_run
 from pixelgan_tf import data as data_lib
-from pixelgan_tf import priors, train
-from pixelgan_tf.run_directory import RunDirectory
+from pixelgan_tf import priors
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "A run directory with a checkpoint.")
 _IMAGES = flags.DEFINE_integer("images", 10000, "Test images to measure on.")
 
 
@@ -68,23 +67,10 @@ def code_usage(model, batches) -> dict:
   return result
 
 
-def load_run(workdir: str):
-  """(model restored from the run's latest checkpoint, splits, config)."""
-  run = RunDirectory(workdir)
-  config = run.read_config()
-  if config is None:
-    raise ValueError(f"{workdir} holds no run (no config.json).")
-  model = train.build_model(config)
-  manager = tf.train.CheckpointManager(model.checkpoint(), run.checkpoints, max_to_keep=None)
-  if train.restore_latest(model, manager) == 0:
-    raise ValueError(f"{workdir} has no checkpoint; train first.")
-  return model, data_lib.load_splits(config.data), config
-
-
 def main(argv):
   del argv
   try:
-    model, splits, config = load_run(_WORKDIR.value)
+    model, splits, config = load_run(WORKDIR.value)
     count = _IMAGES.value
     batches = (batch["images"] for batch in data_lib.eval_dataset(
         splits.test_images[:count], splits.test_labels[:count], config.data))

@@ -32,5 +32,15 @@ def test_clustering_error_uses_the_cluster_labels():
   assert evaluation.clustering_error(probabilities, labels, labels_of_clusters) == pytest.approx(0.25)
 
 
+def test_majority_labels_take_each_clusters_commonest_label_and_keep_the_fallback_if_empty():
+  probabilities = np.array([[0.9, 0.1, 0.0],   # cluster 0: labels 3, 3, 5
+                            [0.6, 0.4, 0.0],
+                            [0.5, 0.2, 0.3],
+                            [0.1, 0.9, 0.0]])  # cluster 1: label 8; cluster 2 wins none
+  labels = np.array([3, 3, 5, 8])
+  np.testing.assert_array_equal(
+      evaluation.majority_cluster_labels(probabilities, labels, np.array([0, 0, 6])), [3, 8, 6])
+
+
 if __name__ == "__main__":
   raise SystemExit(pytest.main([__file__]))

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import aggregate, code_usage, plot_curves, protocol
+from experiments import aggregate, cluster_report, code_usage, plot_curves, protocol
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
 from pixelgan_tf.data import Splits
@@ -234,6 +234,24 @@ def test_code_usage_needs_a_code_and_two_images_a_batch():
     code_usage.code_usage(model, _tiny_images(1))
 
 
+def test_cluster_report_compares_the_protocols_labels_with_the_commonest_ones():
+  # Two clusters. Cluster 0's most confident validation image is a 7 among 1s, so
+  # the protocol calls it 7; the commonest validation label is 1.
+  val_probs = np.array([[0.99, 0.01], [0.8, 0.2], [0.7, 0.3], [0.1, 0.9]])
+  val_labels = np.array([7, 1, 1, 4])
+  test_probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]])
+  test_labels = np.array([1, 1, 7, 4, 9])
+  report = cluster_report.cluster_report(val_probs, val_labels, test_probs, test_labels)
+  assert report["protocol_error"] == pytest.approx(3 / 5)       # 1, 1 -> 7 and 9 -> 4
+  assert report["validation_majority_error"] == pytest.approx(2 / 5)
+  assert report["purity_error"] == pytest.approx(2 / 5)
+  assert report["clusters"] == [
+      {"cluster": 0, "images": 3, "protocol_label": 7, "majority_label": 1,
+       "purity": pytest.approx(2 / 3)},
+      {"cluster": 1, "images": 2, "protocol_label": 4, "majority_label": 4,
+       "purity": pytest.approx(1 / 2)}]
+
+
 def test_scripts_print_commands_and_tables(tmp_path):
   run = lambda *args: subprocess.run([sys.executable, "-m", *args], capture_output=True,
                                      text=True, cwd=ROOT, timeout=120)
@@ -253,6 +271,8 @@ def test_scripts_print_commands_and_tables(tmp_path):
   assert "| MNIST 50 | 1.16 ± 0.17 | 2.00 (one seed) | 1 |" in table.stdout
   curve = run("experiments.aggregate", f"--curve={tmp_path}/mnist_50/seed0")
   assert curve.returncode == 0 and "| 1000 | 10.0 | 2.00 | 2.00 |" in curve.stdout
+  clusters = run("experiments.cluster_report", f"--workdir={tmp_path}/empty")
+  assert clusters.returncode != 0 and "holds no run" in clusters.stderr
 
 
 if __name__ == "__main__":

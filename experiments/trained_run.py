@@ -1,0 +1,31 @@
+"""A finished (or paused) run, restored from its directory for analysis scripts."""
+
+from absl import flags
+import numpy as np
+import tensorflow as tf
+
+from pixelgan_tf import data as data_lib
+from pixelgan_tf import train
+from pixelgan_tf.run_directory import RunDirectory
+
+# Shared by the analysis scripts, which tests import together (one absl registry).
+WORKDIR = flags.DEFINE_string("workdir", None, "A run directory with a checkpoint.")
+
+
+def load_run(workdir: str):
+  """(model restored from the run's latest checkpoint, splits, config)."""
+  run = RunDirectory(workdir)
+  config = run.read_config()
+  if config is None:
+    raise ValueError(f"{workdir} holds no run (no config.json).")
+  model = train.build_model(config)
+  manager = tf.train.CheckpointManager(model.checkpoint(), run.checkpoints, max_to_keep=None)
+  if train.restore_latest(model, manager) == 0:
+    raise ValueError(f"{workdir} has no checkpoint; train first.")
+  return model, data_lib.load_splits(config.data), config
+
+
+def class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config) -> np.ndarray:
+  """[N, K] class (or cluster) probabilities of the deterministic encoder, batch by batch."""
+  return np.concatenate([model.classify(batch["images"]).numpy()
+                         for batch in data_lib.eval_dataset(images, labels, data_config)])
