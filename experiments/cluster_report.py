@@ -20,7 +20,6 @@ from experiments import trained_run
 from pixelgan_tf import evaluation
 
 
-
 def cluster_report(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np.ndarray,
                    test_labels: np.ndarray) -> dict:
   """Clustering errors under three labellings, and each cluster's contents.
