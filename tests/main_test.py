@@ -97,6 +97,11 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path):
   grid = tf.io.decode_png(tf.io.read_file(os.path.join(workdir, "samples", pngs[1])))
   assert grid.shape == (10 * 28, 2 * 28, 1)     # one row per class, two samples each
 
+  # A semi-supervised run has classes, not clusters: the cluster report refuses it.
+  refused = _experiment_script("experiments.cluster_report", workdir)
+  assert refused.returncode != 0
+  assert "is not an unsupervised run" in refused.stderr, refused.stderr[-2000:]
+
   # Another configuration in the same directory is refused, and nothing is overwritten.
   before = open(os.path.join(workdir, "config.json")).read()
   other = _main("--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}",
@@ -105,6 +110,33 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path):
   assert "holds a run of another configuration" in other.stderr
   assert "model.decoder" in other.stderr
   assert open(os.path.join(workdir, "config.json")).read() == before
+
+
+def _experiment_script(module, workdir):
+  return subprocess.run([sys.executable, "-m", module, f"--workdir={workdir}"],
+                        capture_output=True, text=True, timeout=300, cwd=ROOT,
+                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_error(
+    data_dir, tmp_path):
+  workdir = str(tmp_path / "run")
+  trained = _main("--preset=tiny", "--labels=0", "--categories=6", f"--data_dir={data_dir}",
+                  f"--workdir={workdir}", "--set=train.sample_every=100")
+  assert trained.returncode == 0, trained.stderr[-3000:]
+  final = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
+  report = _experiment_script("experiments.cluster_report", workdir)
+  assert report.returncode == 0, report.stderr[-3000:]
+  lines = report.stdout.splitlines()
+  errors = {line.split(":")[0].strip(): float(line.split(":")[1].split()[0])
+            for line in lines if line.strip().endswith("%") and ":" in line}
+  # The restored weights and the script's own batching give the training run's number.
+  assert errors["protocol_error"] == pytest.approx(100 * final["clustering_error"], abs=0.006)
+  assert errors["purity_error"] <= errors["validation_majority_error"] + 1e-9
+  assert errors["purity_error"] <= errors["protocol_error"] + 1e-9
+  rows = [line.split("|") for line in lines if line.startswith("| ") and line[2].isdigit()]
+  assert 1 <= len(rows) <= 6
+  assert sum(int(row[2]) for row in rows) == int(lines[0].split(",")[1].split()[0])
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(data_dir, tmp_path):
