@@ -17,7 +17,7 @@ from absl import app, flags
 import numpy as np
 
 from experiments import trained_run
-from pixelgan_tf import evaluation, train
+from pixelgan_tf import evaluation
 
 
 def cluster_report(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np.ndarray,
@@ -61,7 +61,7 @@ def main(argv):
   workdir = trained_run.WORKDIR.value
   try:
     model, splits, config = trained_run.load_run(workdir)
-    if not train.is_clustering(model, config):
+    if not model.is_clustering:
       raise ValueError(f"{workdir} is not an unsupervised run with a categorical code.")
   except (ValueError, OSError) as error:
     sys.exit(f"error: {error}")

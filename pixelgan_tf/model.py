@@ -123,6 +123,11 @@ class PixelGANAutoencoder(keras.Model):
   def can_classify(self) -> bool:
     return self.has_code and priors.CATEGORICAL in self.encoder.code_sizes
 
+  @property
+  def is_clustering(self) -> bool:
+    """A categorical code trained without labels: its categories are clusters, not classes."""
+    return self.can_classify and not self.config.num_classes
+
   def build(self, images_shape=None):
     """Creates every sub-network's weights from the configured image shape."""
     images = tf.zeros((1,) + self.image_shape)

@@ -121,11 +121,6 @@ def evaluate_split(model, images, labels, config: ExperimentConfig, predict=None
   return results, None
 
 
-def is_clustering(model, config: ExperimentConfig) -> bool:
-  """A categorical code trained without labels: its categories are clusters, not classes."""
-  return model.can_classify and not config.model.num_classes
-
-
 def evaluate_run(model, splits, config: ExperimentConfig, predict=None) -> Dict[str, dict]:
   """Validation and test metrics; the clustering protocol for unsupervised codes."""
   predict = predict or _predict_function(model)
@@ -133,7 +128,7 @@ def evaluate_run(model, splits, config: ExperimentConfig, predict=None) -> Dict[
                                          splits.validation_labels, config, predict)
   test, test_probs = evaluate_split(model, splits.test_images, splits.test_labels, config,
                                     predict)
-  if is_clustering(model, config):
+  if model.is_clustering:
     # Unsupervised: argmax error is meaningless; label clusters on validation.
     validation.pop("error"), test.pop("error")
     labels_of_clusters = evaluation.cluster_labels(val_probs, splits.validation_labels)

@@ -218,6 +218,13 @@ def test_fit_on_a_dataset_trains_every_phase():
   assert int(model.phase_optimizers["supervised"].iterations) == 8
 
 
+def test_only_a_categorical_code_without_classes_is_clustering():
+  assert PixelGANAutoencoder(_config()).is_clustering
+  assert not PixelGANAutoencoder(_semi_config()).is_clustering
+  assert not PixelGANAutoencoder(_config(prior=PriorConfig(kind="gaussian", dim=2))).is_clustering
+  assert not PixelGANAutoencoder(_config(kind="pixelcnn")).is_clustering
+
+
 def test_pixelcnn_baseline_has_no_code():
   model = _model(_config(kind="pixelcnn"))
   assert model.encoder is None and model.discriminators == {}
