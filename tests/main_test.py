@@ -30,10 +30,18 @@ def data_dir(tmp_path_factory):
   return directory
 
 
+def _python(*args, timeout=600):
+  """Runs this interpreter on `args` from the repository root."""
+  return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                        timeout=timeout, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
 def _main(*args, timeout=600):
-  return subprocess.run([sys.executable, os.path.join(ROOT, "launch", "main.py"), *args],
-                        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  return _python(os.path.join(ROOT, "launch", "main.py"), *args, timeout=timeout)
+
+
+def _cluster_report(workdir):
+  return _python("-m", "experiments.cluster_report", f"--workdir={workdir}", timeout=300)
 
 
 def _tensorboard_tags(directory):
@@ -98,7 +106,7 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path):
   assert grid.shape == (10 * 28, 2 * 28, 1)     # one row per class, two samples each
 
   # A semi-supervised run has classes, not clusters: the cluster report refuses it.
-  refused = _experiment_script("experiments.cluster_report", workdir)
+  refused = _cluster_report(workdir)
   assert refused.returncode != 0
   assert "is not an unsupervised run" in refused.stderr, refused.stderr[-2000:]
 
@@ -112,12 +120,6 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path):
   assert open(os.path.join(workdir, "config.json")).read() == before
 
 
-def _experiment_script(module, workdir):
-  return subprocess.run([sys.executable, "-m", module, f"--workdir={workdir}"],
-                        capture_output=True, text=True, timeout=300, cwd=ROOT,
-                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-
-
 def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_error(
     data_dir, tmp_path):
   workdir = str(tmp_path / "run")
@@ -125,7 +127,7 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
                   f"--workdir={workdir}", "--set=train.sample_every=100")
   assert trained.returncode == 0, trained.stderr[-3000:]
   final = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
-  report = _experiment_script("experiments.cluster_report", workdir)
+  report = _cluster_report(workdir)
   assert report.returncode == 0, report.stderr[-3000:]
   lines = report.stdout.splitlines()
   errors = {line.split(":")[0].strip(): float(line.split(":")[1].split()[0])
