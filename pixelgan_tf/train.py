@@ -87,7 +87,10 @@ def restore_latest(model, manager: tf.train.CheckpointManager) -> int:
   """
   if manager.latest_checkpoint:
     try:
-      model.checkpoint().read(manager.latest_checkpoint).assert_existing_objects_matched()
+      # Through the manager's own checkpoint, so that its save counter is restored too and
+      # every value in the file must find its variable: a checkpoint with extra phases
+      # (another configuration) is refused, not partly loaded.
+      manager.checkpoint.restore(manager.latest_checkpoint).assert_consumed()
     except (AssertionError, ValueError, tf.errors.OpError) as error:
       raise ValueError(f"The checkpoint {manager.latest_checkpoint} does not fit this model "
                        f"({error.__class__.__name__}: {str(error)[:300]}). Use a new --workdir.")

@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
@@ -103,6 +104,33 @@ def test_adversarial_autoencoder_grids_show_the_decoder_mean():
   assert grids["inputs_and_means"].shape == (1, 2 * 8, 3 * 8, 1)
   # Means of Bernoulli pixels are grey levels, not the samples' black and white.
   assert len(np.unique(means)) > 2
+
+
+def _manager(model, directory):
+  return tf.train.CheckpointManager(model.checkpoint(), str(directory), max_to_keep=None)
+
+
+def test_restore_latest_returns_the_step_and_restores_every_saved_value(tmp_path):
+  config = train.resolve(_experiment(labels=6), _splits())
+  model = train.build_model(config)
+  assert train.restore_latest(model, _manager(model, tmp_path)) == 0   # nothing saved yet
+  model.optimizer.iterations.assign(7)
+  _manager(model, tmp_path).save(checkpoint_number=7)
+  fresh = train.build_model(config)
+  manager = _manager(fresh, tmp_path)
+  assert train.restore_latest(fresh, manager) == 7
+  for a, b in zip(model.variables, fresh.variables):
+    np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+  # The manager's save counter is restored as well, so the file holds nothing left unmatched.
+  assert int(manager.checkpoint.save_counter) == 1
+
+
+def test_restore_latest_refuses_a_checkpoint_of_another_configuration(tmp_path):
+  model = train.build_model(train.resolve(_experiment(labels=6), _splits()))
+  _manager(model, tmp_path).save(checkpoint_number=3)
+  other = train.build_model(train.resolve(_experiment(labels=0), _splits()))
+  with pytest.raises(ValueError, match="does not fit this model"):
+    train.restore_latest(other, _manager(other, tmp_path))
 
 
 @pytest.mark.parametrize("field,value,message", [
