@@ -116,7 +116,11 @@ def test_restore_latest_returns_the_step_and_restores_every_saved_value(tmp_path
   assert train.restore_latest(model, _manager(model, tmp_path)) == 0   # nothing saved yet
   model.optimizer.iterations.assign(7)
   _manager(model, tmp_path).save(checkpoint_number=7)
-  fresh = train.build_model(config)
+  # Another seed, so that the restored weights must come from the file, not the initializer.
+  fresh = train.build_model(dataclasses.replace(config,
+                                                data=dataclasses.replace(config.data, seed=1)))
+  assert not all(np.array_equal(a.numpy(), b.numpy())
+                 for a, b in zip(model.variables, fresh.variables))
   manager = _manager(fresh, tmp_path)
   assert train.restore_latest(fresh, manager) == 7
   for a, b in zip(model.variables, fresh.variables):
