@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import aggregate, cluster_report, code_usage, plot_curves, protocol
+from experiments import aggregate, class_report, cluster_report, code_usage, plot_curves, protocol
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
 from pixelgan_tf.data import Splits
@@ -252,6 +252,33 @@ def test_cluster_report_compares_the_protocols_labels_with_the_commonest_ones():
        "purity": pytest.approx(1 / 2)}]
 
 
+def test_class_report_counts_errors_per_class_and_the_commonest_confusions():
+  labels = np.array([0, 0, 1, 1, 1, 2, 2, 2, 2])
+  predicted = np.array([0, 1, 1, 2, 2, 2, 1, 0, 2])
+  confusion = class_report.confusion_matrix(labels, predicted, 4)
+  np.testing.assert_array_equal(
+      confusion, [[1, 1, 0, 0], [0, 1, 2, 0], [1, 1, 2, 0], [0, 0, 0, 0]])
+  assert class_report.commonest_confusions(confusion, 2) == [(1, 2, 2), (0, 1, 1)]
+  # Only the four confusions there are, however many are asked for.
+  assert len(class_report.commonest_confusions(confusion, 10)) == 4
+
+
+def test_class_report_draws_the_four_groups_of_a_pair_with_their_mean_first():
+  # Class 4 images are filled with 10 (as 4) or 30 (as 9), class 9 images with 50 or 70.
+  labels = np.array([4, 4, 4, 9, 9, 9, 1])
+  predicted = np.array([4, 9, 9, 4, 9, 9, 9])
+  fills = np.array([10, 30, 30, 50, 70, 70, 200], np.uint8)
+  images = np.broadcast_to(fills[:, None, None, None], (7, 2, 3, 1)).copy()
+  images[2] += 2                                  # the two "4 as 9" images differ
+  grid = class_report.pair_groups(images, labels, predicted, (4, 9), examples=3)
+  assert grid.shape == (4 * 2, 4 * 3, 1) and grid.dtype == np.uint8
+  tiles = grid.reshape(4, 2, 4, 3).transpose(0, 2, 1, 3)[..., 0, 0]   # [row, column]
+  np.testing.assert_array_equal(tiles[:, 0], [10, 31, 50, 70])       # means (30 and 32 -> 31)
+  np.testing.assert_array_equal(tiles[0], [10, 10, 0, 0])            # one image, then black
+  assert sorted(tiles[1, 1:3]) == [30, 32] and tiles[1, 3] == 0
+  assert 200 not in grid                                             # the 1 is in no group
+
+
 def test_scripts_print_commands_and_tables(tmp_path):
   run = lambda *args: subprocess.run([sys.executable, "-m", *args], capture_output=True,
                                      text=True, cwd=ROOT, timeout=120)
@@ -273,6 +300,10 @@ def test_scripts_print_commands_and_tables(tmp_path):
   assert curve.returncode == 0 and "| 1000 | 10.0 | 2.00 | 2.00 |" in curve.stdout
   clusters = run("experiments.cluster_report", f"--workdir={tmp_path}/empty")
   assert clusters.returncode != 0 and "holds no run" in clusters.stderr
+  classes = run("experiments.class_report", f"--workdir={tmp_path}/empty")
+  assert classes.returncode != 0 and "holds no run" in classes.stderr
+  half = run("experiments.class_report", f"--workdir={tmp_path}/empty", "--pair=4,9")
+  assert half.returncode != 0 and "--pair and --figure go together" in half.stderr
 
 
 if __name__ == "__main__":

@@ -44,6 +44,10 @@ def _cluster_report(workdir):
   return _python("-m", "experiments.cluster_report", f"--workdir={workdir}", timeout=300)
 
 
+def _class_report(workdir, *flags):
+  return _python("-m", "experiments.class_report", f"--workdir={workdir}", *flags, timeout=300)
+
+
 def _tensorboard_tags(directory):
   tags = set()
   for path in glob.glob(os.path.join(directory, "**", "events.out.tfevents.*"), recursive=True):
@@ -109,6 +113,18 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path):
   refused = _cluster_report(workdir)
   assert refused.returncode != 0
   assert "is not an unsupervised run" in refused.stderr, refused.stderr[-2000:]
+  # The class report restores it, repeats its test error and draws a pair's groups.
+  figure = str(tmp_path / "pair.png")
+  report = _class_report(workdir, "--pair=4,9", f"--figure={figure}")
+  assert report.returncode == 0, report.stderr[-3000:]
+  lines = report.stdout.splitlines()
+  assert lines[0].endswith(f"test error {100 * test['error']:.2f} %"), lines[0]
+  images = int(lines[0].split(",")[1].split()[0])
+  errors = [int(e) for e in lines[1].split(":")[1].split(",")]
+  assert len(errors) == 10 and sum(errors) == round(test["error"] * images)
+  assert tf.io.decode_png(tf.io.read_file(figure)).shape == (4 * 28, 13 * 28, 1)
+  bad_pair = _class_report(workdir, "--pair=4,4", f"--figure={figure}")
+  assert bad_pair.returncode != 0 and "two different classes" in bad_pair.stderr
 
   # Another configuration in the same directory is refused, and nothing is overwritten.
   before = open(os.path.join(workdir, "config.json")).read()
@@ -129,6 +145,8 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
   final = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
   report = _cluster_report(workdir)
   assert report.returncode == 0, report.stderr[-3000:]
+  refused = _class_report(workdir)
+  assert refused.returncode != 0 and "use experiments.cluster_report" in refused.stderr
   lines = report.stdout.splitlines()
   errors = {line.split(":")[0].strip(): float(line.split(":")[1].split()[0])
             for line in lines if line.strip().endswith("%") and ":" in line}

@@ -1,0 +1,131 @@
+r"""Where a semi-supervised run's test errors fall: per class, per confusion, as images.
+
+  python -m experiments.class_report --workdir=runs/table1/mnist_50/seed2
+  python -m experiments.class_report --workdir=runs/table1/mnist_50/seed2 \
+      --pair=4,9 --figure=docs/figures/mnist_50_seed2_4_9.png
+
+Restores the run's latest checkpoint and classifies the test split with the
+deterministic encoder, as the run's own evaluation does. Prints the test error,
+the errors per true class and the commonest confusions. With --pair=A,B and
+--figure, also writes a PNG with one row per (true, predicted) group of the two
+classes (A as A, A as B, B as A, B as B): the group's mean image, then examples.
+The semi-supervised counterpart of `experiments.cluster_report`.
+"""
+
+import sys
+from typing import List, Tuple
+
+from absl import app, flags
+import numpy as np
+import tensorflow as tf
+
+from experiments import trained_run
+
+_PAIR = flags.DEFINE_list("pair", None, "Two classes whose mix-up to draw, e.g. 4,9.")
+_FIGURE = flags.DEFINE_string("figure", None, "PNG to write the --pair groups to.")
+_EXAMPLES = flags.DEFINE_integer("examples", 12, "Examples drawn per group.")
+_TOP = flags.DEFINE_integer("top", 5, "How many of the commonest confusions to print.")
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
+  """[C, C] counts: row = true class, column = predicted class.
+
+  Args:
+    labels: [N] true classes in [0, C).
+    predicted: [N] predicted classes in [0, C).
+    num_classes: C.
+  """
+  confusion = np.zeros((num_classes, num_classes), np.int64)
+  np.add.at(confusion, (labels, predicted), 1)
+  return confusion
+
+
+def commonest_confusions(confusion: np.ndarray, top: int) -> List[Tuple[int, int, int]]:
+  """Up to `top` (true, predicted, count) off the diagonal, the largest first; no zeros."""
+  off_diagonal = confusion * (1 - np.eye(len(confusion), dtype=confusion.dtype))
+  order = np.argsort(-off_diagonal, axis=None, kind="stable")[:top]
+  pairs = [(int(t), int(p), int(off_diagonal[t, p]))
+           for t, p in zip(*np.unravel_index(order, confusion.shape))]
+  return [pair for pair in pairs if pair[2] > 0]
+
+
+def pair_groups(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
+                pair: Tuple[int, int], examples: int, seed: int = 0) -> np.ndarray:
+  """A grid of the four (true, predicted) groups of two classes, one row each.
+
+  Args:
+    images: [N, H, W, C] uint8 test images.
+    labels: [N] true classes.
+    predicted: [N] predicted classes.
+    pair: classes (A, B); the rows are A as A, A as B, B as A, B as B.
+    examples: images drawn at random from each group after its mean image.
+    seed: of that draw.
+
+  Returns:
+    [4 * H, (1 + examples) * W, C] uint8. A group with fewer images than
+    `examples` leaves the rest of its row black; an empty group is all black.
+  """
+  height, width, channels = images.shape[1:]
+  grid = np.zeros((4, height, (1 + examples) * width, channels), np.uint8)
+  rng = np.random.default_rng(seed)
+  a, b = pair
+  for row, (true, guess) in enumerate(((a, a), (a, b), (b, a), (b, b))):
+    members = np.flatnonzero((labels == true) & (predicted == guess))
+    if not len(members):
+      continue
+    grid[row, :, :width] = np.round(images[members].astype(np.float64).mean(0)).astype(np.uint8)
+    drawn = rng.choice(members, min(examples, len(members)), replace=False)
+    for column, index in enumerate(drawn, start=1):
+      grid[row, :, column * width:(column + 1) * width] = images[index]
+  return grid.reshape(4 * height, (1 + examples) * width, channels)
+
+
+def _parse_pair(values, num_classes: int) -> Tuple[int, int]:
+  try:
+    pair = tuple(int(v) for v in values)
+  except ValueError:
+    pair = ()
+  if len(pair) != 2 or pair[0] == pair[1] or not all(0 <= c < num_classes for c in pair):
+    raise ValueError(f"--pair={','.join(values)} must name two different classes in "
+                     f"[0, {num_classes}), e.g. --pair=4,9.")
+  return pair
+
+
+def main(argv):
+  del argv
+  workdir = trained_run.WORKDIR.value
+  if (_PAIR.value is None) != (_FIGURE.value is None):
+    sys.exit("error: --pair and --figure go together.")
+  try:
+    model, splits, config = trained_run.load_run(workdir)
+    if not model.can_classify:
+      raise ValueError(f"{workdir} is a run without a categorical code: nothing classifies.")
+    if model.is_clustering:
+      raise ValueError(f"{workdir} has clusters, not classes: use experiments.cluster_report.")
+    num_classes = model.config.num_classes
+    pair = _parse_pair(_PAIR.value, num_classes) if _PAIR.value is not None else None
+  except (ValueError, OSError) as error:
+    sys.exit(f"error: {error}")
+  predicted = trained_run.class_probabilities(
+      model, splits.test_images, splits.test_labels, config.data).argmax(-1)
+  labels = splits.test_labels[:len(predicted)]
+  confusion = confusion_matrix(labels, predicted, num_classes)
+  errors = confusion.sum(1) - np.diag(confusion)
+  print(f"step {int(model.optimizer.iterations)}, {len(labels)} test images, "
+        f"test error {100 * errors.sum() / len(labels):.2f} %")
+  print("errors per true class: " + ", ".join(str(e) for e in errors))
+  print("commonest confusions (true -> predicted: images): " + ", ".join(
+      f"{t} -> {p}: {n}" for t, p, n in commonest_confusions(confusion, _TOP.value)))
+  if pair is not None:
+    grid = pair_groups(splits.test_images[:len(predicted)], labels, predicted, pair,
+                       _EXAMPLES.value, seed=0)
+    tf.io.write_file(_FIGURE.value, tf.io.encode_png(grid))
+    a, b = pair
+    sizes = [int(confusion[t, p]) for t, p in ((a, a), (a, b), (b, a), (b, b))]
+    print(f"{_FIGURE.value}: rows {a} as {a}, {a} as {b}, {b} as {a}, {b} as {b} "
+          f"({', '.join(map(str, sizes))} images); mean image first")
+
+
+if __name__ == "__main__":
+  flags.mark_flag_as_required("workdir")
+  app.run(main)
