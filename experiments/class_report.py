@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from experiments import trained_run
+from pixelgan_tf import sampling
 
 _PAIR = flags.DEFINE_list("pair", None, "Two classes whose mix-up to draw, e.g. 4,9.")
 _FIGURE = flags.DEFINE_string("figure", None, "PNG to write the --pair groups to.")
@@ -65,19 +66,18 @@ def pair_groups(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
     [4 * H, (1 + examples) * W, C] uint8. A group with fewer images than
     `examples` leaves the rest of its row black; an empty group is all black.
   """
-  height, width, channels = images.shape[1:]
-  grid = np.zeros((4, height, (1 + examples) * width, channels), np.uint8)
+  tiles = np.zeros((4, 1 + examples) + images.shape[1:], np.float32)   # black by default
   rng = np.random.default_rng(seed)
   a, b = pair
   for row, (true, guess) in enumerate(((a, a), (a, b), (b, a), (b, b))):
     members = np.flatnonzero((labels == true) & (predicted == guess))
     if not len(members):
       continue
-    grid[row, :, :width] = np.round(images[members].astype(np.float64).mean(0)).astype(np.uint8)
+    tiles[row, 0] = np.round(images[members].mean(0))
     drawn = rng.choice(members, min(examples, len(members)), replace=False)
-    for column, index in enumerate(drawn, start=1):
-      grid[row, :, column * width:(column + 1) * width] = images[index]
-  return grid.reshape(4 * height, (1 + examples) * width, channels)
+    tiles[row, 1:1 + len(drawn)] = images[drawn]
+  tiles = tiles.reshape((-1,) + images.shape[1:])
+  return sampling.image_grid(tiles, rows=4, max_value=255.0)[0].numpy()
 
 
 def _parse_pair(values, num_classes: int) -> Tuple[int, int]:
