@@ -6,7 +6,8 @@ r"""Where a semi-supervised run's test errors fall: per class, per confusion, as
 
 Restores the run's latest checkpoint and classifies the test split with the
 deterministic encoder, as the run's own evaluation does. Prints the test error,
-the errors per true class and the commonest confusions. With --pair=A,B and
+the errors per true class, the commonest confusions and how many of the
+labelled training images the encoder classifies right. With --pair=A,B and
 --figure, also writes a PNG with one row per (true, predicted) group of the two
 classes (A as A, A as B, B as A, B as B): the group's mean image, then examples.
 The semi-supervised counterpart of `experiments.cluster_report`.
@@ -116,6 +117,12 @@ def main(argv):
   print("errors per true class: " + ", ".join(str(e) for e in errors))
   print("commonest confusions (true -> predicted: images): " + ", ".join(
       f"{t} -> {p}: {n}" for t, p, n in commonest_confusions(confusion, _TOP.value)))
+  # Whether the labels hold their own images apart from the test images they fail to carry.
+  labeled_predicted = trained_run.class_probabilities(
+      model, splits.labeled_images, splits.labeled_labels, config.data).argmax(-1)
+  labeled_right = int((labeled_predicted == splits.labeled_labels).sum())
+  print(f"labelled training images classified right: {labeled_right} of "
+        f"{len(splits.labeled_labels)}")
   if pair is not None:
     grid = pair_groups(splits.test_images[:len(predicted)], labels, predicted, pair,
                        _EXAMPLES.value, seed=0)
