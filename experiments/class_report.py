@@ -117,7 +117,7 @@ def main(argv):
   print("errors per true class: " + ", ".join(str(e) for e in errors))
   print("commonest confusions (true -> predicted: images): " + ", ".join(
       f"{t} -> {p}: {n}" for t, p, n in commonest_confusions(confusion, _TOP.value)))
-  # Whether the labels hold their own images apart from the test images they fail to carry.
+  # High test error with every labelled image right: the labels were fitted, not carried.
   labeled_predicted = trained_run.class_probabilities(
       model, splits.labeled_images, splits.labeled_labels, config.data).argmax(-1)
   labeled_right = int((labeled_predicted == splits.labeled_labels).sum())
