@@ -49,6 +49,17 @@ def validate(config: ModelConfig) -> None:
           f"{sizes[priors.CATEGORICAL]} categories but num_classes={config.num_classes}.")
 
 
+def phase_seed(step, replica_id, phase: int) -> tf.Tensor:
+  """The [2] int32 root seed of one training step's phase on one replica.
+
+  Distinct for every (step, replica, phase) with phase < 8; every stream of
+  the phase is drawn from it or from its `random.split` children, which are
+  hashes and so never the root seed of another step, replica or phase.
+  """
+  step = tf.cast(step, tf.int32)
+  return tf.stack([step, tf.cast(replica_id, tf.int32) * 8 + phase], axis=-1)
+
+
 @keras.saving.register_keras_serializable(package="pixelgan_tf")
 class PixelGANAutoencoder(keras.Model):
   """A PixelGAN autoencoder (Makhzani & Frey 2017), or one of its baselines.
@@ -221,11 +232,10 @@ class PixelGANAutoencoder(keras.Model):
   # --- phases -----------------------------------------------------------------
 
   def _seed(self, phase: int) -> tf.Tensor:
-    """A [2] stateless seed, distinct per step, phase and replica."""
+    """The step's [2] stateless seed of `phase` on this replica (`phase_seed`)."""
     replica = tf.distribute.get_replica_context()
     replica_id = replica.replica_id_in_sync_group if replica is not None else 0
-    step = tf.cast(self.optimizer.iterations, tf.int32)
-    return tf.stack([step, tf.cast(replica_id, tf.int32) * 8 + phase])
+    return phase_seed(self.optimizer.iterations, replica_id, phase)
 
   def _apply(self, phase: str, tape: tf.GradientTape, loss: tf.Tensor) -> None:
     optimizer = self.phase_optimizers[phase]
@@ -273,8 +283,9 @@ class PixelGANAutoencoder(keras.Model):
   def discriminator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 2: one step of every discriminator, prior samples vs data codes."""
     optimizer = self.phase_optimizers["discriminator"]
-    outputs = self.encode(images, self._seed(DISCRIMINATOR), training=True)
-    samples = self.prior.sample(tf.shape(images)[0], random.split(self._seed(DISCRIMINATOR), 0))
+    seed = self._seed(DISCRIMINATOR)
+    outputs = self.encode(images, random.split(seed, 0), training=True)
+    samples = self.prior.sample(tf.shape(images)[0], random.split(seed, 1))
     with tf.GradientTape() as tape:
       loss, accuracy = 0.0, 0.0
       for name, discriminator in sorted(self.discriminators.items()):

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from pixelgan_tf import random
+from pixelgan_tf.model import phase_seed
 
 SEED = tf.constant([3, 11])
 
@@ -51,6 +52,45 @@ def test_seeds_and_children_give_unrelated_streams():
 def test_neighbouring_elements_are_uncorrelated():
   u = random.uniform([100000], SEED).numpy()
   assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.02
+
+
+def _seed_tree(roots: tf.Tensor, depth: int, fanout: int) -> list:
+  """Every seed of `depth` levels of `fanout` children under [N, 2] roots."""
+  levels = [roots]
+  for _ in range(depth):
+    levels.append(tf.concat([random.split(levels[-1], i) for i in range(fanout)], 0))
+  return levels
+
+
+def test_no_two_streams_of_a_run_share_a_seed():
+  # Steps x replicas x phases of a run, then children down to what the deepest
+  # draw uses: phase seed -> encoder/prior -> prior component -> Box-Muller stream.
+  steps, replicas, phases = np.meshgrid(np.arange(600), np.arange(4), np.arange(4),
+                                        indexing="ij")
+  roots = phase_seed(steps.ravel(), replicas.ravel(), phases.ravel())
+  seeds = np.concatenate([level.numpy() for level in _seed_tree(roots, depth=3, fanout=3)])
+  distinct = np.unique(seeds, axis=0)
+  assert len(distinct) == len(seeds) == 9600 * (1 + 3 + 9 + 27)
+
+
+def test_a_child_of_a_child_is_no_other_steps_seed():
+  grandchild = random.split(random.split(phase_seed(5, 0, 1), 0), 0).numpy()
+  for step in range(20):
+    assert not np.array_equal(grandchild, phase_seed(step, 0, 1).numpy())
+
+
+def test_split_is_the_same_batched_eagerly_and_under_xla():
+  seeds = tf.constant([[3, 11], [-7, 2**31 - 1], [0, 0]])
+  batched = random.split(seeds, 2).numpy()
+  one_by_one = np.stack([random.split(seed, 2).numpy() for seed in seeds])
+  np.testing.assert_array_equal(batched, one_by_one)
+  compiled = tf.function(lambda s: random.split(s, 2), jit_compile=True)(seeds)
+  np.testing.assert_array_equal(compiled.numpy(), batched)
+
+
+def test_uniform_stays_inside_the_open_interval_at_its_extremes():
+  values = random._to_open_unit_interval(tf.constant([0, 0xFFFFFFFF], tf.uint32)).numpy()
+  assert 0.0 < values[0] and values[1] < 1.0
 
 
 if __name__ == "__main__":
