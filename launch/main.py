@@ -22,6 +22,7 @@ from absl import app, flags  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from pixelgan_tf import config as config_lib  # noqa: E402
+from pixelgan_tf import logs  # noqa: E402
 from pixelgan_tf import train  # noqa: E402
 from pixelgan_tf.data import DataError  # noqa: E402
 from pixelgan_tf.run_directory import IncompatibleRunError  # noqa: E402
@@ -42,6 +43,7 @@ _MODEL = flags.DEFINE_enum("model", None, list(config_lib.MODEL_KINDS),
 _STEPS = flags.DEFINE_integer("steps", None, "Training steps.", lower_bound=1)
 _SEED = flags.DEFINE_integer("seed", None, "Seed of data subsets, shuffling and noise.")
 _SET = flags.DEFINE_multi_string("set", [], "Override any field: --set=model.decoder.filters=48.")
+_VERBOSE = flags.DEFINE_bool("verbose", False, "Also print TensorFlow's and TFDS's INFO logs.")
 
 
 def _default_preset() -> str:
@@ -81,7 +83,9 @@ def resolve_flags() -> tuple:
 
 def main(argv):
   del argv
-  tf.get_logger().setLevel("ERROR")  # TensorFlow's INFO lines drown the run's own
+  if not _VERBOSE.value:
+    tf.get_logger().setLevel("ERROR")  # TensorFlow's INFO lines drown the run's own
+    logs.show_only_own_info()
   try:
     config, preset = resolve_flags()
     workdir = _WORKDIR.value or os.path.join("runs", preset)

@@ -177,7 +177,9 @@ class DataConfig:
     validation_size: training images kept aside for validation.
     batch_size: unlabelled images per step.
     labeled_batch_size: labelled images per step (drawn with replacement).
-    binarize: dynamically binarize pixels (for the Bernoulli likelihood).
+    binarize: dynamically binarize pixels; None: exactly when the decoder's
+      likelihood is Bernoulli (which needs binarized pixels). Filled in by
+      `train.resolve`; a value that contradicts the likelihood is refused.
     seed: seed of the labelled subset, shuffling and binarization.
     max_train_examples: use only this many training images (smoke tests).
   """
@@ -187,7 +189,7 @@ class DataConfig:
   validation_size: int = 10000
   batch_size: int = 100
   labeled_batch_size: int = 100
-  binarize: bool = True
+  binarize: Optional[bool] = None
   seed: int = 0
   max_train_examples: Optional[int] = None
 
@@ -232,7 +234,9 @@ class TrainConfig:
 
   Attributes:
     steps: total training steps (one step: every phase on one batch).
-    eval_every: steps between evaluations, checkpoints and summaries.
+    eval_every: steps between evaluations, checkpoints and validation summaries.
+    log_every: steps between training scalars (losses, learning rates, steps
+      per second) in TensorBoard.
     keep_checkpoints: checkpoints kept in the run directory.
     jit_compile: 'auto' (Keras' choice: off on CPU), 'on' or 'off'.
     mixed_precision: 'off', 'float16' (with loss scaling) or 'bfloat16'.
@@ -247,6 +251,7 @@ class TrainConfig:
   """
   steps: int = 20000
   eval_every: int = 1000
+  log_every: int = 100
   keep_checkpoints: int = 3
   jit_compile: str = "auto"
   mixed_precision: str = "off"
@@ -306,7 +311,7 @@ EXPERIMENTS = {
     # smallNORB's 96x96 left-camera images, area-resized to 32x32; 5 classes.
     "norb_semi": ExperimentConfig(
         data=DataConfig(dataset="smallnorb", labels=1000, validation_size=4300),
-        model=ModelConfig(encoder=_GPU_ENCODER,
+        model=ModelConfig(encoder=_GPU_ENCODER, prior=PriorConfig(categories=5),
                           decoder=decoder_preset("mnist_gpu", likelihood="logistic_mixture",
                                                  conditioning="location_invariant")),
         train=TrainConfig(steps=100_000, eval_every=5000, sample_every=4)),
@@ -322,7 +327,8 @@ EXPERIMENTS = {
         data=DataConfig(labels=20, validation_size=100, batch_size=20, labeled_batch_size=20,
                         max_train_examples=400),
         model=_TINY_MODEL,
-        train=TrainConfig(steps=20, eval_every=10, samples_per_row=2, sample_every=1)),
+        train=TrainConfig(steps=20, eval_every=10, log_every=5, samples_per_row=2,
+                          sample_every=1)),
 }
 
 
@@ -333,12 +339,27 @@ def experiment(name: str) -> ExperimentConfig:
   return EXPERIMENTS[name]
 
 
-def _coerce(value: str, current, annotation=None):
-  """Parses a flag string into the type of the field's current value.
+_NONE_WORDS = ("none", "null")
 
-  A field that is None now (an Optional) takes the type its annotation names.
+
+def _is_optional(annotation) -> bool:
+  return type(None) in typing.get_args(annotation)
+
+
+def _coerce(value: str, current, annotation=None):
+  """Parses a flag string into the field's type.
+
+  The type is that of the field's current value or, when that is None, the
+  one its annotation names. An Optional field takes 'none' or 'null' for None.
   """
-  if isinstance(current, bool):
+  if _is_optional(annotation) and value.strip().lower() in _NONE_WORDS:
+    return None
+  if current is None:
+    declared = [t for t in typing.get_args(annotation) if t is not type(None)]
+    kind = declared[0] if declared else str
+  else:
+    kind = type(current)
+  if kind is bool:
     if value.lower() in ("true", "1", "yes"):
       return True
     if value.lower() in ("false", "0", "no"):
@@ -346,12 +367,7 @@ def _coerce(value: str, current, annotation=None):
     raise ValueError(f"expected true or false, got {value!r}")
   if isinstance(current, tuple):
     return tuple(_coerce(v, current[0] if current else 0) for v in value.split(",") if v)
-  if current is None:
-    if value.lower() == "none":
-      return None
-    declared = [t for t in typing.get_args(annotation) if t is not type(None)]
-    return declared[0](value) if declared else value
-  return type(current)(value)
+  return kind(value)
 
 
 def override(config, path: str, value: str):

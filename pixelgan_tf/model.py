@@ -46,7 +46,9 @@ def validate(config: ModelConfig) -> None:
     if sizes[priors.CATEGORICAL] != config.num_classes:
       raise ValueError(
           f"Semi-supervised training uses one category per class: the prior has "
-          f"{sizes[priors.CATEGORICAL]} categories but num_classes={config.num_classes}.")
+          f"{sizes[priors.CATEGORICAL]} categories but the data has {config.num_classes} "
+          f"classes. Set model.prior.categories={config.num_classes} (--categories), or "
+          f"train without labels (--labels=0).")
 
 
 def phase_seed(step, replica_id, phase: int) -> tf.Tensor:

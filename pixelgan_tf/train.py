@@ -16,6 +16,7 @@ from pixelgan_tf import evaluation, priors, schedule
 from pixelgan_tf.config import ExperimentConfig
 from pixelgan_tf.export import class_code, export_saved_model
 from pixelgan_tf.model import PixelGANAutoencoder
+from pixelgan_tf.model import validate as validate_model
 from pixelgan_tf.run_directory import RunDirectory
 from pixelgan_tf.sampling import image_grid
 from pixelgan_tf.sampling import sample as draw_samples
@@ -30,9 +31,9 @@ class TrainingDivergedError(RuntimeError):
 def validate(config: ExperimentConfig) -> None:
   """Checks what can be checked before any data is read."""
   train = config.train
-  if train.steps < 1 or train.eval_every < 1:
-    raise ValueError(f"steps and eval_every must be positive, got {train.steps}, "
-                     f"{train.eval_every}.")
+  if train.steps < 1 or train.eval_every < 1 or train.log_every < 1:
+    raise ValueError(f"steps, eval_every and log_every must be positive, got {train.steps}, "
+                     f"{train.eval_every}, {train.log_every}.")
   if train.time_budget_s is not None and train.time_budget_s <= 0:
     raise ValueError(f"time_budget_s must be positive or None, got {train.time_budget_s}.")
   if not 0.0 <= train.decay_fraction <= 1.0:
@@ -45,21 +46,39 @@ def validate(config: ExperimentConfig) -> None:
 
 
 def resolve(config: ExperimentConfig, splits) -> ExperimentConfig:
-  """Fills in what the data decides: image shape, classes, binarization.
+  """Fills in what the data decides: image shape, classes and, if unset, binarization.
 
-  Semi-supervised training (labels > 0) uses one category per class.
+  Semi-supervised training (labels > 0) uses one category per class; a prior
+  with another number of categories is refused by `model.validate`, not
+  changed. `data.binarize` left at None follows the likelihood; a value that
+  contradicts it is refused.
+
+  Raises:
+    ValueError: an explicit setting does not fit the data or the likelihood.
   """
   model = config.model
   supervised = config.data.labels > 0 and model.kind != "pixelcnn"
-  num_classes = splits.num_classes if supervised else 0
-  prior = model.prior
-  if supervised and prior.kind in ("categorical", "gaussian_categorical"):
-    prior = dataclasses.replace(prior, categories=num_classes)
   model = dataclasses.replace(model, image_shape=tuple(splits.image_shape),
-                              num_classes=num_classes, prior=prior)
-  binarize = model.decoder.likelihood == "bernoulli"
+                              num_classes=splits.num_classes if supervised else 0)
+  validate_model(model)   # before anything is written to the run directory
   return dataclasses.replace(config, model=model,
-                             data=dataclasses.replace(config.data, binarize=binarize))
+                             data=dataclasses.replace(config.data,
+                                                      binarize=_binarize(config)))
+
+
+def _binarize(config: ExperimentConfig) -> bool:
+  """Whether to binarize pixels: what the likelihood needs, or the user's matching choice."""
+  likelihood = config.model.decoder.likelihood
+  bernoulli = likelihood == "bernoulli"
+  binarize = config.data.binarize
+  if binarize is None or binarize == bernoulli:
+    return bernoulli
+  if bernoulli:
+    raise ValueError("data.binarize=false, but the Bernoulli likelihood needs binarized "
+                     "images: set model.decoder.likelihood=categorical (or "
+                     "logistic_mixture) for 8-bit pixels.")
+  raise ValueError(f"data.binarize=true, but the {likelihood} likelihood models 8-bit pixels: "
+                   f"set model.decoder.likelihood=bernoulli for binarized images.")
 
 
 def _strategy() -> tf.distribute.Strategy:
@@ -140,8 +159,46 @@ def evaluate_run(model, splits, config: ExperimentConfig, predict=None) -> Dict[
   return {"validation": validation, "test": test}
 
 
+class TrainingSummaries(keras.callbacks.Callback):
+  """Every `log_every` steps: the training losses, learning rates and speed to TensorBoard.
+
+  Keras's logs are running means since the round began; the scalars written
+  are the means over the last `log_every` steps, recovered from two of them.
+
+  Args:
+    model: the `PixelGANAutoencoder` being trained.
+    directory: the TensorBoard directory of the training scalars.
+    log_every: steps between writes.
+  """
+
+  def __init__(self, model, directory: str, log_every: int):
+    super().__init__()
+    self._model, self._log_every = model, log_every
+    self._writer = tf.summary.create_file_writer(directory)
+    self._last = None   # (batch in round, running means, time) at the last write
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._last = (0, {}, time.perf_counter())
+
+  def on_train_batch_end(self, batch, logs=None):
+    step = int(self._model.optimizer.iterations)
+    if step % self._log_every or not logs:
+      return
+    done, now = batch + 1, time.perf_counter()
+    last_done, last_means, last_time = self._last
+    with self._writer.as_default(step=step):
+      for name, mean in logs.items():
+        total = float(mean) * done - last_means.get(name, 0.0) * last_done
+        tf.summary.scalar(name, total / (done - last_done))
+      for phase, optimizer in self._model.phase_optimizers.items():
+        tf.summary.scalar(f"learning_rate/{phase}",
+                          float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+      tf.summary.scalar("steps_per_second", (done - last_done) / (now - last_time))
+    self._last = (done, {name: float(mean) for name, mean in logs.items()}, now)
+
+
 class _RoundEnd(keras.callbacks.Callback):
-  """After every `eval_every` steps: NaN guard, checkpoint, evaluation, summaries."""
+  """After every `eval_every` steps: NaN guard, evaluation, checkpoint, summaries."""
 
   def __init__(self, model, splits, config, run, manager):
     super().__init__()
@@ -149,8 +206,8 @@ class _RoundEnd(keras.callbacks.Callback):
     self._manager = manager
     self._predict = _predict_function(model)
     self._sampler = tf.function(draw_samples, jit_compile=True)   # compiled once per run
-    self._writers = {name: tf.summary.create_file_writer(os.path.join(run.tensorboard, name))
-                     for name in ("train", "validation")}
+    self._writers = {"validation": tf.summary.create_file_writer(
+        os.path.join(run.tensorboard, "validation"))}
     self.diverged_at: Optional[int] = None
     self.history = run.read_history(int(model.optimizer.iterations))
     # Seconds spent in training steps (evaluation, checkpoints and sampling
@@ -187,17 +244,14 @@ class _RoundEnd(keras.callbacks.Callback):
       return
     step = int(self._model.optimizer.iterations)
     self.train_seconds += time.perf_counter() - self._round_start
-    self._manager.save(checkpoint_number=step)
+    # Recorded before the checkpoint: a run killed in between resumes from the
+    # previous checkpoint (its history is cut there) and evaluates this step again,
+    # instead of resuming past a step that has no evaluation.
     results = evaluate_run(self._model, self._splits, self._config, self._predict)
     self.history.append({"step": step, "train_seconds": round(self.train_seconds, 1),
                          **results})
     self._run.write_results({"step": step, "latest": results, "history": self.history})
-    with self._writers["train"].as_default(step=step):
-      for name, value in (logs or {}).items():
-        tf.summary.scalar(name, value)
-      for phase, optimizer in self._model.phase_optimizers.items():
-        tf.summary.scalar(f"learning_rate/{phase}",
-                          float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+    self._manager.save(checkpoint_number=step)
     with self._writers["validation"].as_default(step=step):
       for split, metrics in results.items():
         for name, value in metrics.items():
@@ -298,6 +352,7 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   train = config.train
   rounds = math.ceil(train.steps / train.eval_every)
   callback = _RoundEnd(model, splits, config, run, manager)
+  summaries = TrainingSummaries(model, os.path.join(run.tensorboard, "train"), train.log_every)
   decay = schedule.LearningRateDecay(model, train.steps, train.time_budget_s,
                                      train.decay_fraction, callback.seconds_so_far)
   if step < train.steps and not callback.budget_spent:
@@ -305,7 +360,8 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
     data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
     model.fit(data_lib.train_dataset(splits, data_config), epochs=rounds,
               initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
-              callbacks=[decay, callback], verbose=verbose)
+              callbacks=[decay, summaries, callback], verbose=verbose,
+              shuffle=False)   # the dataset shuffles itself
   if callback.diverged_at is not None:
     raise TrainingDivergedError(
         f"A loss became NaN or infinite at step {callback.diverged_at}; stopped. The last "

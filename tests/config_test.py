@@ -86,5 +86,24 @@ def test_bad_overrides(path, value, message):
     config_lib.override(config_lib.experiment("mnist_semi"), path, value)
 
 
+@pytest.mark.parametrize("word", ["none", "None", "null"])
+def test_an_optional_field_set_by_a_preset_can_be_unset(word):
+  config = config_lib.experiment("mnist_cpu_hour")
+  assert config.train.time_budget_s == 3600.0
+  assert config_lib.override(config, "train.time_budget_s", word).train.time_budget_s is None
+
+
+def test_a_required_field_cannot_be_unset():
+  with pytest.raises(ValueError, match="Bad value for 'train.steps'"):
+    config_lib.override(config_lib.experiment("mnist_semi"), "train.steps", "none")
+
+
+def test_an_unset_boolean_parses_false_as_false():
+  config = config_lib.experiment("mnist_semi")
+  assert config.data.binarize is None   # follows the likelihood until resolved
+  assert config_lib.override(config, "data.binarize", "false").data.binarize is False
+  assert config_lib.override(config, "data.binarize", "true").data.binarize is True
+
+
 if __name__ == "__main__":
   raise SystemExit(pytest.main([__file__]))

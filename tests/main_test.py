@@ -78,6 +78,11 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path):
   workdir = str(tmp_path / "run")
   result = _main("--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}")
   assert result.returncode == 0, result.stderr[-3000:]
+  # The run's own lines, one per evaluation, without the libraries' INFO lines and warnings.
+  assert "] step 10: {" in result.stderr and "] step 20: {" in result.stderr
+  for noise in ("dataset_info.py", "reader.py", "signature_serialization.py", "shuffle=True",
+                "differ on disk"):
+    assert noise not in result.stderr, noise
   config = json.load(open(os.path.join(workdir, "config.json")))
   assert config["model"]["image_shape"] == [28, 28, 1] and config["model"]["num_classes"] == 10
   assert config["data"]["labels"] == 20
@@ -250,6 +255,46 @@ def test_missing_data_names_the_command(tmp_path):
                  f"--workdir={tmp_path / 'run'}", timeout=120)
   assert result.returncode == 1
   assert "launch/prepare_data.py" in result.stderr
+
+
+class _Killed(Exception):
+  """Stands for the process dying."""
+
+
+def _scalar_steps(directory, tag):
+  steps = set()
+  for path in glob.glob(os.path.join(directory, "events.out.tfevents.*")):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      steps.update(event.step for value in event.summary.value if value.tag == tag)
+  return sorted(steps)
+
+
+def test_a_run_killed_in_a_round_end_resumes_with_every_evaluated_step(data_dir, tmp_path,
+                                                                       monkeypatch):
+  from pixelgan_tf import train
+  config = config_lib.experiment("tiny")
+  config = config_lib.override(config, "data.data_dir", data_dir)
+  config = config_lib.override(config, "train.steps", "30")
+  config = config_lib.override(config, "train.sample_every", "100")
+  workdir = str(tmp_path / "run")
+  evaluate_run, rounds = train.evaluate_run, []
+
+  def killed_in_the_second_round(*args, **kwargs):
+    rounds.append(1)
+    if len(rounds) == 2:
+      raise _Killed()
+    return evaluate_run(*args, **kwargs)
+
+  monkeypatch.setattr(train, "evaluate_run", killed_in_the_second_round)
+  with pytest.raises(_Killed):
+    train.train_and_evaluate(config, workdir, verbose=0)
+  monkeypatch.setattr(train, "evaluate_run", evaluate_run)
+  results = train.train_and_evaluate(config, workdir, verbose=0)
+  assert [h["step"] for h in results["history"]] == [10, 20, 30]
+  # Training scalars every log_every (5) steps, over both processes.
+  train_events = os.path.join(workdir, "tensorboard", "train")
+  assert _scalar_steps(train_events, "steps_per_second") == [5, 10, 15, 20, 25, 30]
+  assert _scalar_steps(train_events, "nll") == [5, 10, 15, 20, 25, 30]
 
 
 if __name__ == "__main__":

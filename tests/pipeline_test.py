@@ -35,7 +35,7 @@ def tfds_train(data_dir):
 
 def _config(data_dir, **overrides):
   fields = dict(data_dir=data_dir, validation_size=100, labels=50, batch_size=32,
-                labeled_batch_size=16)
+                labeled_batch_size=16, binarize=True)
   fields.update(overrides)
   return DataConfig(**fields)
 
@@ -197,7 +197,7 @@ def test_train_batches_are_seeded_and_binarized_afresh(data_dir):
   second = [b["images"].numpy() for b in train_dataset(splits, config).take(3)]
   np.testing.assert_array_equal(first, second)
   # One image drawn in two epochs gets two binarizations.
-  one = DataConfig(data_dir=data_dir, labels=0, batch_size=1)
+  one = DataConfig(data_dir=data_dir, labels=0, batch_size=1, binarize=True)
   single = dataclasses.replace(splits, train_images=splits.train_images[:1])
   draws = [b["images"].numpy() for b in train_dataset(single, one).take(2)]
   assert not np.array_equal(draws[0], draws[1])

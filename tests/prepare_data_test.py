@@ -1,5 +1,6 @@
 """Tests of launch/prepare_data.py and prepare_mnist: a small prepared MNIST, corrupt sources."""
 
+import logging
 import os
 import pathlib
 import shutil
@@ -96,6 +97,14 @@ def test_failed_write_leaves_nothing_prepared(tmp_path, monkeypatch):
   assert not is_prepared("mnist", str(tmp_path))
   leftovers = os.listdir(tmp_path / "mnist") if (tmp_path / "mnist").exists() else []
   assert "3.0.1" not in leftovers and not [n for n in leftovers if n.startswith("incomplete")]
+
+
+def test_the_registered_builder_finds_nothing_to_complain_about(tmp_path, caplog):
+  prepare_mnist(str(SHARED_MNIST), str(tmp_path), max_examples_per_split=10)
+  with caplog.at_level(logging.INFO, logger="absl"):
+    info = tfds.builder("mnist", data_dir=str(tmp_path)).info
+  assert info.supervised_keys == ("image", "label")
+  assert caplog.records and not [r for r in caplog.records if "differ" in r.getMessage()]
 
 
 if __name__ == "__main__":

@@ -29,17 +29,49 @@ def _experiment(labels, **model_overrides):
                              data=dataclasses.replace(base.data, labels=labels, batch_size=16))
 
 
+def _with_data(config, **fields):
+  return dataclasses.replace(config, data=dataclasses.replace(config.data, **fields))
+
+
+def _categorical_likelihood():
+  return dataclasses.replace(config_lib.model_preset("tiny").decoder, likelihood="categorical")
+
+
 def test_resolve_takes_shape_classes_and_binarization_from_the_data():
   resolved = train.resolve(_experiment(labels=6), _splits(num_classes=3))
   assert resolved.model.image_shape == (8, 8, 1)
   assert resolved.model.num_classes == 3 and resolved.model.prior.categories == 3
-  assert resolved.data.binarize
+  assert resolved.data.binarize is True
   unsupervised = train.resolve(_experiment(labels=0), _splits())
   assert unsupervised.model.num_classes == 0
-  eight_bit = train.resolve(
-      _experiment(labels=0, decoder=dataclasses.replace(
-          config_lib.model_preset("tiny").decoder, likelihood="categorical")), _splits())
-  assert not eight_bit.data.binarize
+  eight_bit = train.resolve(_experiment(labels=0, decoder=_categorical_likelihood()), _splits())
+  assert eight_bit.data.binarize is False
+
+
+def test_resolve_honours_a_binarization_that_fits_the_likelihood():
+  bernoulli = _with_data(_experiment(labels=0), binarize=True)
+  assert train.resolve(bernoulli, _splits()).data.binarize is True
+  eight_bit = _with_data(_experiment(labels=0, decoder=_categorical_likelihood()), binarize=False)
+  assert train.resolve(eight_bit, _splits()).data.binarize is False
+
+
+def test_resolve_refuses_a_binarization_that_contradicts_the_likelihood():
+  with pytest.raises(ValueError, match="Bernoulli likelihood needs binarized images: set "
+                                       "model.decoder.likelihood=categorical"):
+    train.resolve(_with_data(_experiment(labels=0), binarize=False), _splits())
+  with pytest.raises(ValueError, match="set model.decoder.likelihood=bernoulli"):
+    train.resolve(_with_data(_experiment(labels=0, decoder=_categorical_likelihood()),
+                             binarize=True), _splits())
+
+
+def test_resolve_refuses_categories_that_do_not_match_the_classes():
+  five = _experiment(labels=6, prior=config_lib.PriorConfig(categories=5))
+  with pytest.raises(ValueError, match=r"prior has 5 categories but the data has 3 classes\. "
+                                       r"Set model\.prior\.categories=3"):
+    train.resolve(five, _splits(num_classes=3))
+  # Without labels the categories are clusters, and any number is honoured.
+  assert train.resolve(dataclasses.replace(five, data=dataclasses.replace(
+      five.data, labels=0)), _splits(num_classes=3)).model.prior.categories == 5
 
 
 def test_semi_supervised_runs_report_classification_error():

@@ -255,6 +255,12 @@ def load_splits(config: DataConfig) -> Splits:
       image_shape=facts.image_shape)
 
 
+def _check_binarize(config: DataConfig) -> None:
+  if config.binarize is None:
+    raise ValueError("DataConfig.binarize is unset: set it, or let train.resolve choose it "
+                     "from the likelihood.")
+
+
 def _pixels(image: tf.Tensor, seed: tf.Tensor, binarize: bool) -> tf.Tensor:
   """float32 pixels of a uint8 image: 0..255, or 1 with probability value / 255 under `seed`."""
   image = tf.cast(image, tf.float32)
@@ -310,6 +316,7 @@ def train_dataset(splits: Splits, config: DataConfig) -> tf.data.Dataset:
     [labeled_batch_size, H, W, C] and 'labels' int32 [labeled_batch_size].
     Pixels are 0/1 when `config.binarize`, else 0..255.
   """
+  _check_binarize(config)
   if len(splits.train_images) == 0:
     raise DataError("There are no training images to make a training dataset of.")
   if config.batch_size < 1 or config.labeled_batch_size < 1:
@@ -339,6 +346,7 @@ def eval_dataset(images: np.ndarray, labels: np.ndarray, config: DataConfig) -> 
     'labels' int32 [<= batch_size]. Binarization depends only on the seed and
     each image's index, so every pass (and every call) sees the same pixels.
   """
+  _check_binarize(config)
   if config.batch_size < 1:
     raise DataError(f"DataConfig.batch_size must be positive, got {config.batch_size}.")
   if len(images) != len(labels):

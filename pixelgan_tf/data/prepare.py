@@ -23,6 +23,7 @@ after the last file is written (it deletes that directory on an exception; a
 killed process leaves it behind, harmless, under a name TFDS never reads).
 """
 
+import json
 import os
 from typing import Dict, Optional
 
@@ -86,14 +87,41 @@ def prepare_mnist(source_dir: str, data_dir: str,
   # Everything that can fail on bad input happens before TFDS writes a byte.
   idx.verify_checksums(source_dir, required=idx.MNIST_FILES.values())
   arrays = idx.read_mnist(source_dir)
+  registered = existing.info
   builder = tfds.dataset_builders.store_as_tfds_dataset(
       name=NAME,
       version=VERSION,
       features=mnist_features(),
       split_datasets=_split_datasets(arrays, max_examples_per_split),
       data_dir=data_dir,
-      description="The MNIST database of handwritten digits, prepared offline from the "
-                  "original IDX files by pixelgan_tf.data.prepare_mnist.",
-      homepage="http://yann.lecun.com/exdb/mnist/",
+      description=registered.description,
+      homepage=registered.homepage,
+      citation=registered.citation,
   )
+  _adopt_registered_metadata(os.fspath(builder.data_dir), registered)
   return os.fspath(builder.data_dir)
+
+
+# The dataset_info.json fields that the registered builder compares with its
+# own code on every load (it logs each difference).
+_COMPARED_FIELDS = ("description", "citation", "supervisedKeys", "moduleName")
+
+
+def _adopt_registered_metadata(dataset_dir: str, registered: tfds.core.DatasetInfo) -> None:
+  """Makes the stored metadata the registered builder's own, so loads agree with the code.
+
+  `store_as_tfds_dataset` records its ad hoc builder's module and no
+  supervised keys; the registered `mnist` builder then finds its info "differs
+  on disk and in the code" at every load.
+  """
+  path = os.path.join(dataset_dir, "dataset_info.json")
+  with tf.io.gfile.GFile(path) as f:
+    stored = json.load(f)
+  code = json.loads(registered.as_json)
+  for field in _COMPARED_FIELDS:
+    if field in code:
+      stored[field] = code[field]
+  temporary = path + ".tmp"
+  with tf.io.gfile.GFile(temporary, "w") as f:
+    json.dump(stored, f, indent=4)
+  tf.io.gfile.rename(temporary, path, overwrite=True)
