@@ -252,5 +252,19 @@ def test_missing_data_names_the_command(tmp_path):
   assert "launch/prepare_data.py" in result.stderr
 
 
+def test_corrupt_prepared_data_is_one_error_line_naming_the_file(data_dir, tmp_path):
+  copy = str(tmp_path / "tfds")
+  shutil.copytree(data_dir, copy)
+  shard = glob.glob(os.path.join(copy, "mnist", "3.0.1", "mnist-test.tfrecord-*"))[0]
+  with open(shard, "r+b") as f:
+    f.truncate(os.path.getsize(shard) // 2)
+  result = _main("--preset=tiny", f"--data_dir={copy}", f"--workdir={tmp_path / 'run'}",
+                 timeout=120)
+  assert result.returncode == 1
+  assert "Traceback" not in result.stderr, result.stderr[-3000:]
+  errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+  assert len(errors) == 1 and shard in errors[0] and "launch/prepare_data.py" in errors[0]
+
+
 if __name__ == "__main__":
   raise SystemExit(pytest.main([__file__]))
