@@ -63,10 +63,15 @@ _RELOAD = textwrap.dedent("""
     import tensorflow as tf
     loaded = tf.saved_model.load(sys.argv[1])
     images = tf.cast(tf.random.stateless_uniform([3, 28, 28, 1], seed=[1, 2]) < 0.2, tf.float32)
-    probabilities = loaded.classify(images).numpy()
-    log_prob = loaded.log_prob(images).numpy()
-    samples = loaded.sample_classes(tf.constant([0, 1], tf.int32), tf.constant([1, 2])).numpy()
+    probabilities = loaded.classify(images)["probabilities"].numpy()
+    log_prob = loaded.log_prob(images)["log_prob"].numpy()
+    samples = loaded.sample_classes(tf.constant([0, 1], tf.int32), tf.constant([1, 2]))
+    samples = samples["images"].numpy()
     assert "pixelgan_tf" not in sys.modules
+    outputs = {name: sorted(s.structured_outputs) for name, s in loaded.signatures.items()}
+    assert outputs == {"serving_default": ["log_prob"], "log_prob": ["log_prob"],
+                       "encode": ["code"], "classify": ["probabilities"],
+                       "sample": ["images"], "sample_classes": ["images"]}, outputs
     assert probabilities.shape == (3, 10) and np.allclose(probabilities.sum(-1), 1, atol=1e-5)
     assert log_prob.shape == (3,) and np.all(log_prob < 0)
     assert samples.shape == (2, 28, 28, 1) and set(np.unique(samples)) <= {0.0, 1.0}
