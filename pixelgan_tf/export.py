@@ -10,17 +10,22 @@ from pixelgan_tf.sampling import sample
 def export_saved_model(model, directory: str) -> str:
   """Writes a SavedModel of a trained `PixelGANAutoencoder`.
 
-  Endpoints (images are float32 in the likelihood's data space):
-    log_prob(images [N, H, W, C]) -> [N] nats per image, with the
-      deterministic encoder's code;
-    encode(images) -> [N, code_dim] code (n = 0);            if it has a code
-    classify(images) -> [N, K] class or cluster probabilities; if categorical
-    sample(code [N, code_dim], seed [2] int32) -> [N, H, W, C]; if it has a code
-    sample_classes(class_ids [N] int32, seed) -> images;       if categorical
+  Endpoints (images are float32 in the likelihood's data space), each
+  returning a dict whose key names the signature's one output:
+    log_prob(images [N, H, W, C]) -> {'log_prob': [N]} nats per image, with
+      the deterministic encoder's code;
+    encode(images) -> {'code': [N, code_dim]} (n = 0);           if it has a code
+    classify(images) -> {'probabilities': [N, K]} class or cluster
+      probabilities;                                              if categorical
+    sample(code [N, code_dim], seed [2] int32) -> {'images': [N, H, W, C]};
+                                                                  if it has a code
+    sample_classes(class_ids [N] int32, seed) -> {'images'};     if categorical
       (the Gaussian part of a joint code is set to the prior mean, 0)
-    sample(num_images [] int32, seed [2] int32) -> images;     plain PixelCNN
+    sample(num_images [] int32, seed [2] int32) -> {'images'};   plain PixelCNN
 
-  `tf.saved_model.load(directory)` gives an object with these methods.
+  `tf.saved_model.load(directory)` gives an object with these methods, and
+  its `signatures[name]` list the outputs under these names (what
+  `saved_model_cli show` and TF Serving print) instead of `output_0`.
 
   Args:
     model: the model.
@@ -36,26 +41,30 @@ def export_saved_model(model, directory: str) -> str:
   seed_spec = tf.TensorSpec([2], tf.int32, name="seed")
 
   archive.add_endpoint(
-      "log_prob", tf.function(lambda images: -model.score(images)[0],
+      "log_prob", tf.function(lambda images: {"log_prob": -model.score(images)[0]},
                               input_signature=[images_spec]))
   if model.has_code:
     code_dim = model.encoder.code_dim
-    archive.add_endpoint("encode", tf.function(lambda images: model.code_of(images)[1],
-                                               input_signature=[images_spec]))
     archive.add_endpoint(
-        "sample", tf.function(lambda code, seed: sample(model.decoder, code, seed),
+        "encode", tf.function(lambda images: {"code": model.code_of(images)[1]},
+                              input_signature=[images_spec]))
+    archive.add_endpoint(
+        "sample", tf.function(lambda code, seed: {"images": sample(model.decoder, code, seed)},
                               input_signature=[tf.TensorSpec([None, code_dim], tf.float32,
                                                              name="code"), seed_spec]))
   else:
     archive.add_endpoint(
         "sample", tf.function(
-            lambda num_images, seed: sample(model.decoder, None, seed, num_images),
+            lambda num_images, seed: {"images": sample(model.decoder, None, seed, num_images)},
             input_signature=[tf.TensorSpec([], tf.int32, name="num_images"), seed_spec]))
   if model.can_classify:
-    archive.add_endpoint("classify", tf.function(model.classify, input_signature=[images_spec]))
+    archive.add_endpoint(
+        "classify", tf.function(lambda images: {"probabilities": model.classify(images)},
+                                input_signature=[images_spec]))
     archive.add_endpoint(
         "sample_classes", tf.function(
-            lambda class_ids, seed: sample(model.decoder, class_code(model, class_ids), seed),
+            lambda class_ids, seed: {
+                "images": sample(model.decoder, class_code(model, class_ids), seed)},
             input_signature=[tf.TensorSpec([None], tf.int32, name="class_ids"), seed_spec]))
   archive.write_out(directory, verbose=False)
   return directory

@@ -1,6 +1,7 @@
 """The exported SavedModel reloads in a process that does not import pixelgan_tf."""
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -13,25 +14,35 @@ import tensorflow as tf
 from pixelgan_tf import PixelGANAutoencoder, model_preset
 from pixelgan_tf.export import export_saved_model
 
+# Each signature's one output, by the name serving clients read it under.
+OUTPUT_NAMES = {"log_prob": "log_prob", "encode": "code", "classify": "probabilities",
+                "sample": "images", "sample_classes": "images"}
+
 _RELOAD = textwrap.dedent("""
+    import json
     import sys
     import numpy as np
     import tensorflow as tf
-    directory, inputs, outputs = sys.argv[1:]
+    directory, inputs, outputs, names = sys.argv[1:]
     loaded = tf.saved_model.load(directory)
     data = np.load(inputs)
     images, seed = tf.constant(data["images"]), tf.constant([3, 4])
-    results = {"log_prob": loaded.log_prob(images)}
+    calls = {"log_prob": (images,)}
     if "code" in data:
-      results["encode"] = loaded.encode(images)
-      results["sample"] = loaded.sample(tf.constant(data["code"]), seed)
+      calls["encode"] = (images,)
+      calls["sample"] = (tf.constant(data["code"]), seed)
     else:
-      results["sample"] = loaded.sample(tf.constant(2), seed)
+      calls["sample"] = (tf.constant(2), seed)
     if "class_ids" in data:
-      results["classify"] = loaded.classify(images)
-      results["sample_classes"] = loaded.sample_classes(tf.constant(data["class_ids"]), seed)
+      calls["classify"] = (images,)
+      calls["sample_classes"] = (tf.constant(data["class_ids"]), seed)
+    results = {name: getattr(loaded, name)(*args) for name, args in calls.items()}
     assert "pixelgan_tf" not in sys.modules
-    np.savez(outputs, **{k: v.numpy() for k, v in results.items()})
+    np.savez(outputs, **{f"{name}/{key}": value.numpy()
+                         for name, result in results.items() for key, value in result.items()})
+    with open(names, "w") as f:
+      json.dump({name: sorted(signature.structured_outputs)
+                 for name, signature in loaded.signatures.items()}, f)
 """)
 
 
@@ -64,14 +75,19 @@ def test_saved_model_matches_the_model_in_another_process(tmp_path, kind):
   np.savez(tmp_path / "inputs.npz", **inputs)
   result = subprocess.run(
       [sys.executable, "-c", _RELOAD, directory, str(tmp_path / "inputs.npz"),
-       str(tmp_path / "outputs.npz")],
+       str(tmp_path / "outputs.npz"), str(tmp_path / "names.json")],
       capture_output=True, text=True, timeout=300, cwd=str(tmp_path),
       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ""})
   assert result.returncode == 0, result.stderr[-3000:]
+  names = json.load(open(tmp_path / "names.json"))
+  # Keras also serves the first endpoint, log_prob, as the default signature.
+  assert names == {"serving_default": ["log_prob"],
+                   **{name: [OUTPUT_NAMES[name]] for name in expected}}
   outputs = np.load(tmp_path / "outputs.npz")
-  assert set(outputs.files) == set(expected)
+  assert set(outputs.files) == {f"{name}/{OUTPUT_NAMES[name]}" for name in expected}
   for name, value in expected.items():
-    np.testing.assert_allclose(outputs[name], value, rtol=1e-5, atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(outputs[f"{name}/{OUTPUT_NAMES[name]}"], value, rtol=1e-5,
+                               atol=1e-5, err_msg=name)
 
 
 if __name__ == "__main__":

@@ -63,10 +63,15 @@ _RELOAD = textwrap.dedent("""
     import tensorflow as tf
     loaded = tf.saved_model.load(sys.argv[1])
     images = tf.cast(tf.random.stateless_uniform([3, 28, 28, 1], seed=[1, 2]) < 0.2, tf.float32)
-    probabilities = loaded.classify(images).numpy()
-    log_prob = loaded.log_prob(images).numpy()
-    samples = loaded.sample_classes(tf.constant([0, 1], tf.int32), tf.constant([1, 2])).numpy()
+    probabilities = loaded.classify(images)["probabilities"].numpy()
+    log_prob = loaded.log_prob(images)["log_prob"].numpy()
+    samples = loaded.sample_classes(tf.constant([0, 1], tf.int32), tf.constant([1, 2]))
+    samples = samples["images"].numpy()
     assert "pixelgan_tf" not in sys.modules
+    outputs = {name: sorted(s.structured_outputs) for name, s in loaded.signatures.items()}
+    assert outputs == {"serving_default": ["log_prob"], "log_prob": ["log_prob"],
+                       "encode": ["code"], "classify": ["probabilities"],
+                       "sample": ["images"], "sample_classes": ["images"]}, outputs
     assert probabilities.shape == (3, 10) and np.allclose(probabilities.sum(-1), 1, atol=1e-5)
     assert log_prob.shape == (3,) and np.all(log_prob < 0)
     assert samples.shape == (2, 28, 28, 1) and set(np.unique(samples)) <= {0.0, 1.0}
@@ -295,6 +300,20 @@ def test_a_run_killed_in_a_round_end_resumes_with_every_evaluated_step(data_dir,
   train_events = os.path.join(workdir, "tensorboard", "train")
   assert _scalar_steps(train_events, "steps_per_second") == [5, 10, 15, 20, 25, 30]
   assert _scalar_steps(train_events, "nll") == [5, 10, 15, 20, 25, 30]
+
+
+def test_corrupt_prepared_data_is_one_error_line_naming_the_file(data_dir, tmp_path):
+  copy = str(tmp_path / "tfds")
+  shutil.copytree(data_dir, copy)
+  shard = glob.glob(os.path.join(copy, "mnist", "3.0.1", "mnist-test.tfrecord-*"))[0]
+  with open(shard, "r+b") as f:
+    f.truncate(os.path.getsize(shard) // 2)
+  result = _main("--preset=tiny", f"--data_dir={copy}", f"--workdir={tmp_path / 'run'}",
+                 timeout=120)
+  assert result.returncode == 1
+  assert "Traceback" not in result.stderr, result.stderr[-3000:]
+  errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+  assert len(errors) == 1 and shard in errors[0] and "launch/prepare_data.py" in errors[0]
 
 
 if __name__ == "__main__":

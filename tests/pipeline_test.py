@@ -2,6 +2,7 @@
 
 import dataclasses
 import pathlib
+import shutil
 import time
 
 import numpy as np
@@ -168,6 +169,35 @@ def test_missing_dataset_offline_fails_fast_with_the_command(tmp_path, monkeypat
   assert time.monotonic() - start < 5
   assert "'mnist' is not prepared in " + empty in str(error.value)
   assert prepare_command("mnist", empty) in str(error.value)
+
+
+def _damage(path, how):
+  if how == "truncated":
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+  elif how == "altered":   # one flipped byte fails the record's CRC
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+  else:
+    path.unlink()
+
+
+@pytest.mark.parametrize("split,how", [("test", "truncated"), ("train", "altered"),
+                                       ("test", "missing")])
+def test_corrupt_prepared_file_is_named_with_the_commands_that_rebuild_it(
+    data_dir, tmp_path, split, how):
+  copy = tmp_path / "tfds"
+  shutil.copytree(data_dir, copy)
+  version = copy / "mnist" / "3.0.1"
+  shard = next(version.glob(f"mnist-{split}.tfrecord-*"))
+  _damage(shard, how)
+  with pytest.raises(DataError) as error:
+    load_splits(_config(str(copy)))
+  message = str(error.value)
+  assert f"The prepared 'mnist' is corrupt: cannot read {shard} (" in message
+  assert message.endswith(f"rm -r {version} && {prepare_command('mnist', str(copy))}")
+  # One line for the launch scripts, without TensorFlow's op names.
+  assert "\n" not in message and "function_node" not in message and "[Op:" not in message
 
 
 def test_reachability_check_is_bounded():

@@ -65,6 +65,18 @@ def test_corrupt_source_exits_1_naming_the_file(tmp_path, update_checksums, mess
   assert not (data_dir / "mnist").exists()
 
 
+def test_a_file_missing_from_the_checksums_is_refused_before_it_is_read(tmp_path):
+  source = _copy_source(tmp_path)
+  corrupt = source / MNIST_FILES["test_labels"]
+  corrupt.write_bytes(b"not an IDX file")
+  sums = (source / CHECKSUMS_FILE).read_text().splitlines()
+  (source / CHECKSUMS_FILE).write_text(
+      "".join(f"{line}\n" for line in sums if corrupt.name not in line))
+  with pytest.raises(DataError, match=f"{CHECKSUMS_FILE} does not list {corrupt.name}"):
+    prepare_mnist(str(source), str(tmp_path / "tfds"), max_examples_per_split=20)
+  assert not (tmp_path / "tfds" / "mnist").exists()
+
+
 def test_prepare_mnist_keeps_an_existing_dataset(tmp_path):
   path = prepare_mnist(str(SHARED_MNIST), str(tmp_path), max_examples_per_split=20)
   assert path == str(tmp_path / "mnist" / "3.0.1")

@@ -9,6 +9,8 @@ Bernoulli likelihood.
 """
 
 import dataclasses
+import os
+import re
 import shlex
 import socket
 import threading
@@ -182,16 +184,59 @@ def _resize_area(images: np.ndarray, shape: Tuple[int, int, int]) -> np.ndarray:
   return np.concatenate(chunks)
 
 
+def _op_error_reason(error: tf.errors.OpError) -> str:
+  """The reason in a TensorFlow error's message, without its function and op names."""
+  reason = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", error.message)
+  reason = re.sub(r"\s*\[Op:[^\]]*\].*$", "", reason, flags=re.DOTALL)
+  return " ".join(reason.split()).rstrip(".")
+
+
+def _unreadable_file(paths) -> Optional[Tuple[str, str]]:
+  """(path, reason) of the first TFRecord file that cannot be read to its end, or None."""
+  for path in paths:
+    try:
+      for _ in tf.data.TFRecordDataset(path):
+        pass
+    except tf.errors.OpError as error:
+      return path, _op_error_reason(error)
+  return None
+
+
+def _corrupt_error(config: DataConfig, split: str, error: tf.errors.OpError) -> DataError:
+  """Names the split's broken file and the commands that prepare the dataset again."""
+  builder = tfds.builder(config.dataset, data_dir=config.data_dir)
+  paths = [os.fspath(p) for p in builder.info.splits[split].filepaths]
+  # The files are read again, one at a time, only to say which one is at fault.
+  found = _unreadable_file(paths)
+  path, reason = found or (", ".join(paths), _op_error_reason(error))
+  data_dir = config.data_dir or _default_data_dir()
+  # prepare_data.py and `tfds build` keep a prepared version: it has to go first.
+  rebuild = f"rm -r {shlex.quote(os.fspath(builder.data_dir))} && " + prepare_command(
+      config.dataset, data_dir)
+  return DataError(f"The prepared {config.dataset!r} is corrupt: cannot read {path} ({reason}). "
+                   f"Prepare it again: {rebuild}")
+
+
 def _load_arrays(config: DataConfig, facts: _DatasetFacts):
-  """[(images uint8 [N, H, W, C], labels int64 [N]) for the train and test splits]."""
-  splits = tfds.as_numpy(tfds.load(config.dataset, split=["train", "test"],
-                                   data_dir=config.data_dir, batch_size=-1, download=True))
+  """[(images uint8 [N, H, W, C], labels int64 [N]) for the train and test splits].
+
+  Raises:
+    DataError: a file of the prepared dataset is truncated, corrupt or missing.
+  """
   arrays = []
-  for split in splits:
-    images = split["image"]
+  for split in ("train", "test"):
+    try:
+      loaded = tfds.as_numpy(tfds.load(config.dataset, split=split, data_dir=config.data_dir,
+                                       batch_size=-1, download=True))
+    except (tf.errors.DataLossError, tf.errors.NotFoundError,
+            tf.errors.InvalidArgumentError) as error:
+      if not tfds.builder(config.dataset, data_dir=config.data_dir).is_prepared():
+        raise   # a failed download, not a damaged file
+      raise _corrupt_error(config, split, error) from error
+    images = loaded["image"]
     if facts.resize:
       images = _resize_area(images, facts.image_shape)
-    arrays.append((images, split[facts.label_key].astype(np.int64)))
+    arrays.append((images, loaded[facts.label_key].astype(np.int64)))
   return arrays
 
 
@@ -224,9 +269,10 @@ def load_splits(config: DataConfig) -> Splits:
 
   Raises:
     DataError: for an unknown dataset, a dataset neither prepared nor
-      downloadable, or labels / validation_size / max_train_examples that the
-      dataset cannot satisfy (checked before loading where the prepared
-      dataset's metadata allows).
+      downloadable, a prepared dataset with a corrupt or missing file (named,
+      with the commands that prepare it again), or labels / validation_size /
+      max_train_examples that the dataset cannot satisfy (checked before
+      loading where the prepared dataset's metadata allows).
   """
   facts = _facts(config.dataset)
   _check_config(config, facts)
