@@ -55,8 +55,9 @@ def _experiment(name, data_dir):
   data = dataclasses.replace(base.data, dataset=name, data_dir=data_dir, labels=classes,
                              validation_size=VALIDATION, batch_size=10, labeled_batch_size=5)
   decoder = dataclasses.replace(base.model.decoder, likelihood=likelihood, num_mixtures=2)
-  return dataclasses.replace(base, data=data,
-                             model=dataclasses.replace(base.model, decoder=decoder))
+  prior = dataclasses.replace(base.model.prior, categories=classes)   # one per class
+  return dataclasses.replace(base, data=data, model=dataclasses.replace(
+      base.model, decoder=decoder, prior=prior))
 
 
 def test_splits_have_the_pipeline_shapes_and_a_balanced_labelled_subset(dataset):
