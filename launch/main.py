@@ -41,6 +41,9 @@ _MODEL = flags.DEFINE_enum("model", None, list(config_lib.MODEL_KINDS),
                            "pixelgan, or a baseline: pixelcnn, aae.")
 _STEPS = flags.DEFINE_integer("steps", None, "Training steps.", lower_bound=1)
 _SEED = flags.DEFINE_integer("seed", None, "Seed of data subsets, shuffling and noise.")
+_STRATEGY = flags.DEFINE_enum("strategy", None, list(config_lib.STRATEGIES),
+                              "tf.distribute strategy: auto, one_device, mirrored (local GPUs, "
+                              "or --set=train.devices=...), multi_worker (TF_CONFIG or SLURM).")
 _SET = flags.DEFINE_multi_string("set", [], "Override any field: --set=model.decoder.filters=48.")
 
 
@@ -65,6 +68,7 @@ def resolve_flags() -> tuple:
       "data.labels": _LABELS.value, "model.prior.kind": _PRIOR.value,
       "model.prior.categories": _CATEGORIES.value, "model.prior.dim": _DIM.value,
       "model.kind": _MODEL.value, "train.steps": _STEPS.value, "data.seed": _SEED.value,
+      "train.strategy": _STRATEGY.value,
   }
   for path, value in overrides.items():
     if value is not None:
@@ -94,6 +98,7 @@ def main(argv):
     else:
       results = train.export(config, workdir)
   except (ValueError, DataError, IncompatibleRunError, train.TrainingDivergedError) as error:
+    import traceback; traceback.print_exc()
     print(f"error: {error}", file=sys.stderr)
     sys.exit(1)
   print(f"{_MODE.value} done: {workdir}\n{results}")

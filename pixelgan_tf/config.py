@@ -13,6 +13,7 @@ CONDITIONING_MODES = ("none", "location_invariant", "location_dependent", "both"
 PRIOR_KINDS = ("gaussian", "categorical", "gaussian_categorical", "mixture_of_gaussians")
 MODEL_KINDS = ("pixelgan", "pixelcnn", "aae")
 NOISE_POSITIONS = ("input", "hidden")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,6 +245,17 @@ class TrainConfig:
     decay_fraction: over this final fraction of the run (of `steps`, or of
       `time_budget_s` when that ends it first) every phase's learning rate
       falls linearly to 0; 0 keeps the rates constant.
+    steps_per_execution: training steps per call of the compiled step (Keras'
+      `steps_per_execution`): fewer host round trips on a GPU.
+    strategy: 'auto' (every local GPU when there are several), 'one_device',
+      'mirrored' (every local GPU, or `devices`) or 'multi_worker' (the cluster
+      of TF_CONFIG or SLURM). Batch sizes are global: each of the N replicas
+      takes 1/N of them; the learning rates stay as configured.
+    devices: comma-separated devices of 'one_device' or 'mirrored' (e.g.
+      '/gpu:0,/gpu:1'; '/cpu:0,/cpu:1' splits the CPU); empty: the default ones.
+    collective_timeout_s: 'multi_worker': seconds an all-reduce waits for the
+      other workers before the job stops with an error.
+    slurm_port_base: 'multi_worker' under SLURM: the port of a node's first task.
   """
   steps: int = 20000
   eval_every: int = 1000
@@ -254,6 +266,11 @@ class TrainConfig:
   sample_every: int = 4
   time_budget_s: Optional[float] = None
   decay_fraction: float = 0.0
+  steps_per_execution: int = 1
+  strategy: str = "auto"
+  devices: str = ""
+  collective_timeout_s: float = 300.0
+  slurm_port_base: int = 8888
 
 
 @dataclasses.dataclass(frozen=True)
