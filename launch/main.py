@@ -24,6 +24,7 @@ import tensorflow as tf  # noqa: E402
 from pixelgan_tf import config as config_lib  # noqa: E402
 from pixelgan_tf import train  # noqa: E402
 from pixelgan_tf.data import DataError  # noqa: E402
+from pixelgan_tf.distribute import WorkerLostError  # noqa: E402
 from pixelgan_tf.run_directory import IncompatibleRunError  # noqa: E402
 
 _MODE = flags.DEFINE_enum("mode", "train", ["train", "eval", "sample", "export"], "What to do.")
@@ -97,8 +98,8 @@ def main(argv):
       results = train.sample(config, workdir)
     else:
       results = train.export(config, workdir)
-  except (ValueError, DataError, IncompatibleRunError, train.TrainingDivergedError) as error:
-    import traceback; traceback.print_exc()
+  except (ValueError, DataError, IncompatibleRunError, train.TrainingDivergedError,
+          WorkerLostError) as error:
     print(f"error: {error}", file=sys.stderr)
     sys.exit(1)
   print(f"{_MODE.value} done: {workdir}\n{results}")

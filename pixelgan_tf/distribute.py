@@ -21,6 +21,7 @@ export to a temporary directory that they remove at the end, the
 tf.distribute pattern: every worker takes part in saving.
 """
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -41,6 +42,13 @@ _REPLICA_SEED_STRIDE = 1 << 32
 
 class WorkerLostError(RuntimeError):
   """A worker of a multi-worker job stopped answering; restart every worker to resume."""
+
+
+# What the survivors of a dead worker get from their next collective (the
+# coordination service stops hearing the dead one's heartbeats, or the
+# collective times out).
+_LOST_WORKER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+                       tf.errors.AbortedError, tf.errors.CancelledError)
 
 
 def devices(config: TrainConfig) -> List[str]:
@@ -200,10 +208,9 @@ def run_directory(path: str, strategy: tf.distribute.Strategy) -> RunDirectory:
 
 
 class WorkerCheckpointManager:
-  """Restores from the chief's checkpoints; saves into a temporary directory and removes it.
+  """Saves like the chief (every worker takes part), into a directory it then removes.
 
-  Every worker must take part in saving a checkpoint of distributed
-  variables; only the chief's copy is kept.
+  Restores from the chief's checkpoints.
 
   Args:
     checkpoint: the `tf.train.Checkpoint`.
@@ -212,17 +219,20 @@ class WorkerCheckpointManager:
   """
 
   def __init__(self, checkpoint: tf.train.Checkpoint, read_directory: str, write_directory: str):
-    self.checkpoint = checkpoint
-    self.directory = write_directory
+    self._writer = tf.train.CheckpointManager(checkpoint, write_directory, max_to_keep=1)
     self._read = read_directory
+
+  @property
+  def checkpoint(self) -> tf.train.Checkpoint:
+    return self._writer.checkpoint
 
   @property
   def latest_checkpoint(self) -> Optional[str]:
     return tf.train.latest_checkpoint(self._read)
 
   def save(self, checkpoint_number=None) -> str:
-    path = self.checkpoint.write(os.path.join(self.directory, f"ckpt-{checkpoint_number}"))
-    tf.io.gfile.rmtree(self.directory)
+    path = self._writer.save(checkpoint_number=checkpoint_number)
+    tf.io.gfile.rmtree(self._writer.directory)
     return path
 
 
@@ -290,7 +300,35 @@ def distribute_train_dataset(strategy: tf.distribute.Strategy, splits: data_lib.
   return strategy.distribute_datasets_from_function(dataset_fn)
 
 
-def remove_scratch(run: RunDirectory) -> None:
-  """Removes a non-chief worker's temporary outputs; the chief's run directory stays."""
+@contextlib.contextmanager
+def stop_on_lost_worker(strategy: tf.distribute.Strategy, checkpoints: str):
+  """Turns the collective errors of a lost worker into a `WorkerLostError` that says what to do.
+
+  Args:
+    strategy: the run's strategy; other strategies' errors pass unchanged.
+    checkpoints: the chief's checkpoint directory, named in the message.
+  """
+  try:
+    yield
+  except _LOST_WORKER_ERRORS as error:
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+      raise
+    latest = tf.train.latest_checkpoint(checkpoints)
+    raise WorkerLostError(
+        f"A worker of the multi-worker job stopped ({error.__class__.__name__}: "
+        f"{str(error).strip().splitlines()[0][:300]}). Restart every worker with the same "
+        f"command to resume from {latest or 'the start (no checkpoint yet)'}.") from None
+
+
+def finish(run: RunDirectory, strategy: tf.distribute.Strategy) -> None:
+  """Waits for every worker, then removes a non-chief worker's temporary outputs.
+
+  The chief leads the job's coordination: if it left first, the others
+  could lose it in the middle of their last save.
+  """
+  if is_chief(strategy) and not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    return
+  ones = strategy.run(lambda: tf.ones([]))
+  strategy.reduce(tf.distribute.ReduceOp.SUM, ones, axis=None)   # a barrier
   if isinstance(run, WorkerRunDirectory):
     run.remove()

@@ -310,11 +310,12 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   if step < train.steps and not callback.budget_spent:
     # A resumed run draws a fresh data stream rather than repeating the first batches.
     data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
-    dataset = distribute.distribute_train_dataset(model.distribute_strategy, splits,
-                                                  data_config)
-    model.fit(dataset, epochs=rounds,
-              initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
-              callbacks=[decay, callback], verbose=verbose)
+    strategy = model.distribute_strategy
+    dataset = distribute.distribute_train_dataset(strategy, splits, data_config)
+    with distribute.stop_on_lost_worker(strategy, os.path.join(workdir, "checkpoints")):
+      model.fit(dataset, epochs=rounds,
+                initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
+                callbacks=[decay, callback], verbose=verbose)
   if callback.diverged_at is not None:
     raise TrainingDivergedError(
         f"A loss became NaN or infinite at step {callback.diverged_at}; stopped. The last "
@@ -329,7 +330,7 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   final = {"step": step, "final": results, "history": callback.history}
   run.write_results(final)
   export_saved_model(model, run.export)
-  distribute.remove_scratch(run)
+  distribute.finish(run, model.distribute_strategy)
   return final
 
 
