@@ -24,6 +24,7 @@ tf.distribute pattern: every worker takes part in saving.
 import contextlib
 import dataclasses
 import os
+import re
 import shutil
 import tempfile
 from typing import List, Optional, Tuple
@@ -314,10 +315,12 @@ def stop_on_lost_worker(strategy: tf.distribute.Strategy, checkpoints: str):
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
       raise
     latest = tf.train.latest_checkpoint(checkpoints)
+    # TensorFlow's message names the lost task, after the failing op's name.
+    reason = " ".join(re.sub(r"\{\{[^}]*\}\}", "", str(error)).split())[:300]
     raise WorkerLostError(
-        f"A worker of the multi-worker job stopped ({error.__class__.__name__}: "
-        f"{str(error).strip().splitlines()[0][:300]}). Restart every worker with the same "
-        f"command to resume from {latest or 'the start (no checkpoint yet)'}.") from None
+        f"A worker of the multi-worker job stopped ({error.__class__.__name__}: {reason}). "
+        f"Restart every worker with the same command to resume from "
+        f"{latest or 'the start (no checkpoint yet)'}.") from None
 
 
 def finish(run: RunDirectory, strategy: tf.distribute.Strategy) -> None:

@@ -41,8 +41,9 @@ def validate(config: ExperimentConfig) -> None:
   if train.mixed_precision not in _POLICIES:
     raise ValueError(f"mixed_precision must be one of {sorted(_POLICIES)}, "
                      f"got {train.mixed_precision!r}.")
-  if train.steps_per_execution < 1:
-    raise ValueError(f"steps_per_execution must be positive, got {train.steps_per_execution}.")
+  if train.steps_per_execution < 1 or train.eval_every % train.steps_per_execution:
+    raise ValueError(f"steps_per_execution must be positive and divide eval_every, got "
+                     f"{train.steps_per_execution} and {train.eval_every}.")
   distribute.validate(train)
 
 
