@@ -280,6 +280,8 @@ def _prepare(config: ExperimentConfig, workdir: str):
   """Data, resolved config (checked against the run directory), model, checkpoints."""
   validate(config)
   strategy = _strategy(config)   # before any other op: it may configure the runtime
+  # A global batch that the replicas cannot share is refused before any work.
+  distribute.per_replica_config(config.data, 0, strategy.num_replicas_in_sync)
   splits = data_lib.load_splits(config.data)
   config = resolve(config, splits)
   run = distribute.run_directory(workdir, strategy)

@@ -65,3 +65,4 @@ def test_a_bfloat16_step_stays_within_bfloat16_precision(reference):
   # bfloat16 keeps 8 bits of mantissa: a loss summed over 64 pixels moves by
   # about a percent; a broken step would move it by much more.
   np.testing.assert_allclose(history["nll"], reference[1]["nll"], rtol=0.02)
+  assert not np.allclose(history["nll"], reference[1]["nll"], rtol=1e-6)   # it ran in bfloat16
