@@ -6,6 +6,7 @@ r"""Trains, evaluates, samples or exports a PixelGAN autoencoder run.
   python launch/main.py --model=pixelcnn                        # a baseline
   python launch/main.py --mode=eval --workdir=runs/mnist_semi   # or sample, export
   python launch/main.py --set=model.decoder.filters=48 --set=train.steps=5000
+  python launch/main.py --strategy=multi_worker   # on every machine (TF_CONFIG, or srun)
 
 Rerunning the same command on the same --workdir resumes from its latest
 checkpoint. Without --preset, the preset follows the flags: mnist_gaussian for
