@@ -188,7 +188,10 @@ class RowResult:
 
 
 # Fields that may differ between the seeds of one row.
-_PER_RUN_FIELDS = ("data.seed", "data.data_dir")
+_PER_RUN_FIELDS = ("data.seed", "data.data_dir",
+                   # How a run was spread over devices and calls, not what it computes:
+                   "train.strategy", "train.devices", "train.collective_timeout_s",
+                   "train.slurm_port_base", "train.steps_per_execution")
 
 
 def _flatten(tree: dict, prefix: str = "") -> Dict[str, object]:

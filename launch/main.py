@@ -6,6 +6,7 @@ r"""Trains, evaluates, samples or exports a PixelGAN autoencoder run.
   python launch/main.py --model=pixelcnn                        # a baseline
   python launch/main.py --mode=eval --workdir=runs/mnist_semi   # or sample, export
   python launch/main.py --set=model.decoder.filters=48 --set=train.steps=5000
+  python launch/main.py --strategy=multi_worker   # on every machine (TF_CONFIG, or srun)
 
 Rerunning the same command on the same --workdir resumes from its latest
 checkpoint. Without --preset, the preset follows the flags: mnist_gaussian for
@@ -25,6 +26,7 @@ from pixelgan_tf import config as config_lib  # noqa: E402
 from pixelgan_tf import logs  # noqa: E402
 from pixelgan_tf import train  # noqa: E402
 from pixelgan_tf.data import DataError  # noqa: E402
+from pixelgan_tf.distribute import WorkerLostError  # noqa: E402
 from pixelgan_tf.run_directory import IncompatibleRunError  # noqa: E402
 
 _MODE = flags.DEFINE_enum("mode", "train", ["train", "eval", "sample", "export"], "What to do.")
@@ -42,6 +44,9 @@ _MODEL = flags.DEFINE_enum("model", None, list(config_lib.MODEL_KINDS),
                            "pixelgan, or a baseline: pixelcnn, aae.")
 _STEPS = flags.DEFINE_integer("steps", None, "Training steps.", lower_bound=1)
 _SEED = flags.DEFINE_integer("seed", None, "Seed of data subsets, shuffling and noise.")
+_STRATEGY = flags.DEFINE_enum("strategy", None, list(config_lib.STRATEGIES),
+                              "tf.distribute strategy: auto, one_device, mirrored (local GPUs, "
+                              "or --set=train.devices=...), multi_worker (TF_CONFIG or SLURM).")
 _SET = flags.DEFINE_multi_string("set", [], "Override any field: --set=model.decoder.filters=48.")
 _VERBOSE = flags.DEFINE_bool("verbose", False, "Also print TensorFlow's and TFDS's INFO logs.")
 
@@ -67,6 +72,7 @@ def resolve_flags() -> tuple:
       "data.labels": _LABELS.value, "model.prior.kind": _PRIOR.value,
       "model.prior.categories": _CATEGORIES.value, "model.prior.dim": _DIM.value,
       "model.kind": _MODEL.value, "train.steps": _STEPS.value, "data.seed": _SEED.value,
+      "train.strategy": _STRATEGY.value,
   }
   for path, value in overrides.items():
     if value is not None:
@@ -97,7 +103,8 @@ def main(argv):
       results = train.sample(config, workdir)
     else:
       results = train.export(config, workdir)
-  except (ValueError, DataError, IncompatibleRunError, train.TrainingDivergedError) as error:
+  except (ValueError, DataError, IncompatibleRunError, train.TrainingDivergedError,
+          WorkerLostError) as error:
     print(f"error: {error}", file=sys.stderr)
     sys.exit(1)
   print(f"{_MODE.value} done: {workdir}\n{results}")

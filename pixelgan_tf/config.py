@@ -13,6 +13,7 @@ CONDITIONING_MODES = ("none", "location_invariant", "location_dependent", "both"
 PRIOR_KINDS = ("gaussian", "categorical", "gaussian_categorical", "mixture_of_gaussians")
 MODEL_KINDS = ("pixelgan", "pixelcnn", "aae")
 NOISE_POSITIONS = ("input", "hidden")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,6 +249,17 @@ class TrainConfig:
     decay_fraction: over this final fraction of the run (of `steps`, or of
       `time_budget_s` when that ends it first) every phase's learning rate
       falls linearly to 0; 0 keeps the rates constant.
+    steps_per_execution: training steps per call of the compiled step (Keras'
+      `steps_per_execution`): fewer host round trips on a GPU.
+    strategy: 'auto' (every local GPU when there are several), 'one_device',
+      'mirrored' (every local GPU, or `devices`) or 'multi_worker' (the cluster
+      of TF_CONFIG or SLURM). Batch sizes are global: each of the N replicas
+      takes 1/N of them; the learning rates stay as configured.
+    devices: comma-separated devices of 'one_device' or 'mirrored' (e.g.
+      '/gpu:0,/gpu:1'; '/cpu:0,/cpu:1' splits the CPU); empty: the default ones.
+    collective_timeout_s: 'multi_worker': seconds an all-reduce waits for the
+      other workers before the job stops with an error.
+    slurm_port_base: 'multi_worker' under SLURM: the port of a node's first task.
   """
   steps: int = 20000
   eval_every: int = 1000
@@ -259,6 +271,11 @@ class TrainConfig:
   sample_every: int = 4
   time_budget_s: Optional[float] = None
   decay_fraction: float = 0.0
+  steps_per_execution: int = 1
+  strategy: str = "auto"
+  devices: str = ""
+  collective_timeout_s: float = 300.0
+  slurm_port_base: int = 8888
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,17 +293,22 @@ _TINY_MODEL = ModelConfig(
 
 _GPU_ENCODER = EncoderConfig(filters=(64, 128, 256), hidden_units=1000, normalize_logits=True)
 
+# Ten steps per compiled call: the same weights as one (tests/step_settings_test.py), fewer
+# host round trips between steps (bench/RESULTS.md). A time budget and a learning-rate decay
+# then act every ten steps; mnist_cpu_hour and tiny keep one step per call.
+_TRAIN = TrainConfig(steps_per_execution=10)
+
 EXPERIMENTS = {
     # MNIST, semi-supervised (the paper's Table 1 protocol; --labels picks 20/50/100).
     # MNIST-100 after its 20k steps on 2 CPU cores: 2.21 +- 0.46 % (seeds 0-2:
     # 1.84, 2.73, 2.06 %; RESULTS.md).
-    "mnist_semi": ExperimentConfig(model=MODEL_PRESETS["mnist_semi"]),
+    "mnist_semi": ExperimentConfig(model=MODEL_PRESETS["mnist_semi"], train=_TRAIN),
     # MNIST, unsupervised clustering into 30 categories.
     "mnist_cluster": ExperimentConfig(data=DataConfig(labels=0),
-                                      model=MODEL_PRESETS["mnist_cluster"]),
+                                      model=MODEL_PRESETS["mnist_cluster"], train=_TRAIN),
     # MNIST, Gaussian prior: the global / local decomposition.
     "mnist_gaussian": ExperimentConfig(data=DataConfig(labels=0),
-                                       model=MODEL_PRESETS["mnist_gaussian"]),
+                                       model=MODEL_PRESETS["mnist_gaussian"], train=_TRAIN),
     # MNIST-100 with one hour of training steps on 2 CPU cores; the rates decay
     # over its last 40 % (7.45 % test error against 8.31 % without); with
     # mnist_semi's normalized logits 2.08 ± 0.69 % (seeds 0-2: 1.66, 2.87, 1.70 %;
@@ -302,26 +324,30 @@ EXPERIMENTS = {
         model=dataclasses.replace(
             MODEL_PRESETS["mnist_semi"], encoder=_GPU_ENCODER,
             decoder=decoder_preset("mnist_gpu", conditioning="location_invariant")),
-        train=TrainConfig(steps=100_000, eval_every=5000, sample_every=4)),
+        train=TrainConfig(steps=100_000, eval_every=5000, sample_every=4,
+                          steps_per_execution=10)),
     "svhn_semi": ExperimentConfig(
         data=DataConfig(dataset="svhn_cropped", labels=1000),
         model=ModelConfig(encoder=_GPU_ENCODER,
                           decoder=decoder_preset("color_gpu", conditioning="location_invariant")),
-        train=TrainConfig(steps=100_000, eval_every=5000, sample_every=4)),
+        train=TrainConfig(steps=100_000, eval_every=5000, sample_every=4,
+                          steps_per_execution=10)),
     # smallNORB's 96x96 left-camera images, area-resized to 32x32; 5 classes.
     "norb_semi": ExperimentConfig(
         data=DataConfig(dataset="smallnorb", labels=1000, validation_size=4300),
         model=ModelConfig(encoder=_GPU_ENCODER, prior=PriorConfig(categories=5),
                           decoder=decoder_preset("mnist_gpu", likelihood="logistic_mixture",
                                                  conditioning="location_invariant")),
-        train=TrainConfig(steps=100_000, eval_every=5000, sample_every=4)),
+        train=TrainConfig(steps=100_000, eval_every=5000, sample_every=4,
+                          steps_per_execution=10)),
     # The baselines of Figure 2.
     "mnist_pixelcnn": ExperimentConfig(data=DataConfig(labels=0),
-                                       model=ModelConfig(kind="pixelcnn")),
+                                       model=ModelConfig(kind="pixelcnn"), train=_TRAIN),
     # The adversarial autoencoder has mnist_gaussian's code, so the two compare.
     "mnist_aae": ExperimentConfig(data=DataConfig(labels=0),
                                   model=ModelConfig(kind="aae", prior=PriorConfig(kind="gaussian",
-                                                                                  dim=8))),
+                                                                                  dim=8)),
+                                  train=_TRAIN),
     # A smoke test on a few hundred real images: seconds on a CPU.
     "tiny": ExperimentConfig(
         data=DataConfig(labels=20, validation_size=100, batch_size=20, labeled_batch_size=20,

@@ -331,7 +331,13 @@ class PixelGANAutoencoder(keras.Model):
   def _record(self, values: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
     for name, value in values.items():
       self.trackers[name].update_state(value)
-    return {name: self.trackers[name].result() for name in values}
+    results = {name: self.trackers[name].result() for name in values}
+    if _across_workers():
+      # Keras averages a multi-worker step's outputs along their first axis
+      # (`reduce_per_replica` in its TensorFlow trainer), which a scalar lacks:
+      # give each a length-1 axis, which that mean removes.
+      results = {name: value[None] for name, value in results.items()}
+    return results
 
   @staticmethod
   def _as_batch(data) -> Dict[str, tf.Tensor]:
@@ -375,6 +381,19 @@ class PixelGANAutoencoder(keras.Model):
   @property
   def metrics(self):
     return list(self.trackers.values())
+
+  def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+    # `compile` builds every network and optimizer. Keras' symbolic build would
+    # first all-reduce a whole batch, which MultiWorkerMirroredStrategy cannot
+    # do for a dict of per-replica images.
+    del iterator, data_batch
+
+
+def _across_workers() -> bool:
+  """Whether the current strategy is a MultiWorkerMirroredStrategy over several workers."""
+  strategy = tf.distribute.get_strategy()
+  return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+          and strategy.extended._in_multi_worker_mode())   # Keras' own test
 
 
 def _unconditional(decoder_config):

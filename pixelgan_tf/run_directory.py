@@ -50,6 +50,16 @@ class RunDirectory:
       IncompatibleRunError: the directory holds a run whose model or data
         differ; nothing is written then.
     """
+    self.check(config)
+    tf.io.gfile.makedirs(self.path)
+    write_json_atomically(self.config_path, config_lib.to_dict(config))
+
+  def check(self, config: config_lib.ExperimentConfig) -> None:
+    """Checks `config` against the one a previous run left, if any; writes nothing.
+
+    Raises:
+      IncompatibleRunError: the directory holds a run whose model or data differ.
+    """
     stored = self.read_config()
     if stored is not None:
       old, new = config_lib.to_dict(stored), config_lib.to_dict(config)
@@ -62,8 +72,6 @@ class RunDirectory:
             f"The run directory {self.path} holds a run of another configuration "
             f"(differs in {', '.join(differences)}); its checkpoints cannot be resumed "
             f"with this one. Use a new --workdir, or the same flags as before.")
-    tf.io.gfile.makedirs(self.path)
-    write_json_atomically(self.config_path, config_lib.to_dict(config))
 
   def read_history(self, up_to_step: int) -> list:
     """The evaluations a previous run recorded, up to a (restored) step."""

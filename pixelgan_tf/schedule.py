@@ -54,8 +54,8 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._train_seconds = train_seconds
 
   def scale(self) -> float:
-    done = progress(int(self._iterations), self._steps, self._train_seconds(),
-                    self._time_budget_s)
+    step = int(keras.ops.convert_to_numpy(self._iterations))   # int() fails on mirrored ones
+    done = progress(step, self._steps, self._train_seconds(), self._time_budget_s)
     return decay_scale(done, self._decay_fraction)
 
   def on_train_batch_begin(self, batch, logs=None):

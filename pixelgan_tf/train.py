@@ -12,12 +12,11 @@ import numpy as np
 import tensorflow as tf
 
 from pixelgan_tf import data as data_lib
-from pixelgan_tf import evaluation, priors, schedule
+from pixelgan_tf import distribute, evaluation, priors, schedule
 from pixelgan_tf.config import ExperimentConfig
 from pixelgan_tf.export import class_code, export_saved_model
 from pixelgan_tf.model import PixelGANAutoencoder
 from pixelgan_tf.model import validate as validate_model
-from pixelgan_tf.run_directory import RunDirectory
 from pixelgan_tf.sampling import image_grid
 from pixelgan_tf.sampling import sample as draw_samples
 
@@ -43,6 +42,14 @@ def validate(config: ExperimentConfig) -> None:
   if train.mixed_precision not in _POLICIES:
     raise ValueError(f"mixed_precision must be one of {sorted(_POLICIES)}, "
                      f"got {train.mixed_precision!r}.")
+  if train.steps_per_execution < 1 or train.eval_every % train.steps_per_execution:
+    raise ValueError(f"steps_per_execution must be positive and divide eval_every, got "
+                     f"{train.steps_per_execution} and {train.eval_every}.")
+  if train.log_every % train.steps_per_execution:
+    # Keras calls the callbacks once per execution: other steps are never seen.
+    raise ValueError(f"steps_per_execution must divide log_every, got "
+                     f"{train.steps_per_execution} and {train.log_every}.")
+  distribute.validate(train)
 
 
 def resolve(config: ExperimentConfig, splits) -> ExperimentConfig:
@@ -81,21 +88,25 @@ def _binarize(config: ExperimentConfig) -> bool:
                    f"set model.decoder.likelihood=bernoulli for binarized images.")
 
 
-def _strategy() -> tf.distribute.Strategy:
-  gpus = tf.config.list_logical_devices("GPU")
-  return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+def _strategy(config: ExperimentConfig) -> tf.distribute.Strategy:
+  return distribute.make_strategy(config.train)
 
 
 def build_model(config: ExperimentConfig, strategy=None) -> PixelGANAutoencoder:
   """Builds and compiles the model (with every optimizer) under the strategy's scope."""
   keras.mixed_precision.set_dtype_policy(_POLICIES[config.train.mixed_precision])
-  strategy = strategy or _strategy()
+  strategy = strategy or _strategy(config)
   jit = {"auto": "auto", "on": True, "off": False}[config.train.jit_compile]
   keras.utils.set_random_seed(config.data.seed)   # the weights' initialization
   with strategy.scope():
     model = PixelGANAutoencoder(config.model)
-    model.compile(jit_compile=jit)
+    model.compile(jit_compile=jit, steps_per_execution=config.train.steps_per_execution)
   return model
+
+
+def training_step(model) -> int:
+  """The model's step counter (through numpy: int() fails on a MirroredStrategy's variables)."""
+  return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
 
 
 def restore_latest(model, manager: tf.train.CheckpointManager) -> int:
@@ -114,7 +125,7 @@ def restore_latest(model, manager: tf.train.CheckpointManager) -> int:
       raise ValueError(f"The checkpoint {manager.latest_checkpoint} does not fit this model "
                        f"({error.__class__.__name__}: {str(error)[:300]}). Use a new --workdir.")
     logging.info("Resumed from %s", manager.latest_checkpoint)
-  return int(model.optimizer.iterations)
+  return training_step(model)
 
 
 def _predict_function(model):
@@ -181,7 +192,7 @@ class TrainingSummaries(keras.callbacks.Callback):
     self._last = (0, {}, time.perf_counter())
 
   def on_train_batch_end(self, batch, logs=None):
-    step = int(self._model.optimizer.iterations)
+    step = training_step(self._model)
     if step % self._log_every or not logs:
       return
     done, now = batch + 1, time.perf_counter()
@@ -209,7 +220,7 @@ class _RoundEnd(keras.callbacks.Callback):
     self._writers = {"validation": tf.summary.create_file_writer(
         os.path.join(run.tensorboard, "validation"))}
     self.diverged_at: Optional[int] = None
-    self.history = run.read_history(int(model.optimizer.iterations))
+    self.history = run.read_history(training_step(model))
     # Seconds spent in training steps (evaluation, checkpoints and sampling
     # excluded), carried over a resume: the x-axis of learning curves.
     self.train_seconds = self.history[-1].get("train_seconds", 0.0) if self.history else 0.0
@@ -234,7 +245,7 @@ class _RoundEnd(keras.callbacks.Callback):
 
   def on_train_batch_end(self, batch, logs=None):
     if logs and not all(np.isfinite(v) for v in logs.values()):
-      self.diverged_at = int(self._model.optimizer.iterations)
+      self.diverged_at = training_step(self._model)
       self._model.stop_training = True
     if self._over_budget(self.seconds_so_far()):
       self._model.stop_training = True   # Keras still ends the round: evaluation, checkpoint
@@ -242,7 +253,7 @@ class _RoundEnd(keras.callbacks.Callback):
   def on_epoch_end(self, epoch, logs=None):
     if self.diverged_at is not None:
       return
-    step = int(self._model.optimizer.iterations)
+    step = training_step(self._model)
     self.train_seconds += time.perf_counter() - self._round_start
     # Recorded before the checkpoint: a run killed in between resumes from the
     # previous checkpoint (its history is cut there) and evaluates this step again,
@@ -326,13 +337,16 @@ def write_sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[s
 def _prepare(config: ExperimentConfig, workdir: str):
   """Data, resolved config (checked against the run directory), model, checkpoints."""
   validate(config)
+  strategy = _strategy(config)   # before any other op: it may configure the runtime
+  # A global batch that the replicas cannot share is refused before any work.
+  distribute.per_replica_config(config.data, 0, strategy.num_replicas_in_sync)
   splits = data_lib.load_splits(config.data)
   config = resolve(config, splits)
-  run = RunDirectory(workdir)
+  run = distribute.run_directory(workdir, strategy)
   run.claim(config)
-  model = build_model(config)
-  manager = tf.train.CheckpointManager(model.checkpoint(), run.checkpoints,
-                                       max_to_keep=config.train.keep_checkpoints)
+  model = build_model(config, strategy)
+  manager = distribute.checkpoint_manager(model.checkpoint(), run,
+                                          config.train.keep_checkpoints)
   step = restore_latest(model, manager)
   return splits, config, run, model, manager, step
 
@@ -358,16 +372,19 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   if step < train.steps and not callback.budget_spent:
     # A resumed run draws a fresh data stream rather than repeating the first batches.
     data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
-    model.fit(data_lib.train_dataset(splits, data_config), epochs=rounds,
-              initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
-              callbacks=[decay, summaries, callback], verbose=verbose,
-              shuffle=False)   # the dataset shuffles itself
+    strategy = model.distribute_strategy
+    dataset = distribute.distribute_train_dataset(strategy, splits, data_config)
+    with distribute.stop_on_lost_worker(strategy, os.path.join(workdir, "checkpoints")):
+      model.fit(dataset, epochs=rounds,
+                initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
+                callbacks=[decay, summaries, callback], verbose=verbose,
+                shuffle=False)   # the dataset shuffles itself
   if callback.diverged_at is not None:
     raise TrainingDivergedError(
         f"A loss became NaN or infinite at step {callback.diverged_at}; stopped. The last "
         f"good checkpoint is {manager.latest_checkpoint or 'none (no round finished)'}. "
         f"Lower the learning rates or try another seed.")
-  step = int(model.optimizer.iterations)
+  step = training_step(model)
   last = callback.history[-1] if callback.history else {}
   if last.get("step") == step:   # the last round already evaluated this step
     results = {split: last[split] for split in ("validation", "test")}
@@ -376,6 +393,7 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   final = {"step": step, "final": results, "history": callback.history}
   run.write_results(final)
   export_saved_model(model, run.export)
+  distribute.finish(run, model.distribute_strategy)
   return final
 
 

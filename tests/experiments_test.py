@@ -139,6 +139,15 @@ def test_seeds_of_one_recipe_aggregate_whatever_their_seed_and_data_directory(tm
   assert protocol.collect(str(tmp_path), "mnist_100").errors == pytest.approx((1.0, 3.0))
 
 
+def test_seeds_spread_differently_over_devices_aggregate(tmp_path):
+  # An older record lacks the distribution fields; a newer one ran on two workers.
+  distributed = _config_json(1)
+  distributed["train"] = {"strategy": "multi_worker", "steps_per_execution": 10}
+  _write_run(tmp_path, "mnist_100", 0, 0.01, config=_config_json(0))
+  _write_run(tmp_path, "mnist_100", 1, 0.03, config=distributed)
+  assert protocol.collect(str(tmp_path), "mnist_100").errors == pytest.approx((1.0, 3.0))
+
+
 def test_seeds_of_different_recipes_are_not_averaged(tmp_path):
   _write_run(tmp_path, "mnist_100", 0, 0.07, config=_config_json(0, normalize_logits=False))
   _write_run(tmp_path, "mnist_100", 1, 0.03, config=_config_json(1))

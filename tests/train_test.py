@@ -171,6 +171,7 @@ def test_restore_latest_refuses_a_checkpoint_of_another_configuration(tmp_path):
 
 @pytest.mark.parametrize("field,value,message", [
     ("steps", 0, "positive"),
+    ("log_every", 0, "positive"),
     ("jit_compile", "maybe", "jit_compile"),
     ("mixed_precision", "int8", "mixed_precision"),
     ("time_budget_s", 0.0, "time_budget_s"),
@@ -180,6 +181,17 @@ def test_restore_latest_refuses_a_checkpoint_of_another_configuration(tmp_path):
 def test_bad_training_settings(field, value, message):
   config = config_lib.experiment("tiny")
   config = dataclasses.replace(config, train=dataclasses.replace(config.train, **{field: value}))
+  with pytest.raises(ValueError, match=message):
+    train.validate(config)
+
+
+@pytest.mark.parametrize("fields,message", [
+    ({"steps_per_execution": 3}, "divide eval_every"),        # tiny: eval_every 10
+    ({"steps_per_execution": 2, "log_every": 5}, "divide log_every"),
+])
+def test_steps_per_execution_must_divide_the_callback_periods(fields, message):
+  config = config_lib.experiment("tiny")
+  config = dataclasses.replace(config, train=dataclasses.replace(config.train, **fields))
   with pytest.raises(ValueError, match=message):
     train.validate(config)
 
