@@ -28,6 +28,8 @@ def _train(**train_fields):
   base = config_lib.experiment("tiny")
   config = dataclasses.replace(
       base, data=dataclasses.replace(base.data, labels=6, batch_size=8, labeled_batch_size=4),
+      model=dataclasses.replace(base.model, prior=dataclasses.replace(  # one per class
+          base.model.prior, categories=3)),
       train=dataclasses.replace(base.train, eval_every=STEPS, **train_fields))
   splits = _splits()
   config = train.resolve(config, splits)
