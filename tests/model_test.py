@@ -82,6 +82,9 @@ def _late_mean_distance(model, images, distance, steps=1000):
   step = tf.function(lambda x: (model.discriminator_phase(x), model.generator_phase(x)))
   late = []
   for i in range(steps):
+    # The phases draw their noise and prior samples from the step counter, which only
+    # the reconstruction phase advances: advance it, as `train_step` does.
+    model.optimizer.iterations.assign_add(1)
     step(tf.random.shuffle(images, seed=i))
     if i >= 2 * steps // 3 and i % 10 == 9:
       late.append(distance())
