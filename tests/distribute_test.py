@@ -14,18 +14,9 @@ import tensorflow as tf
 
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import distribute
-from pixelgan_tf.data import Splits, train_dataset
+from pixelgan_tf.data import train_dataset
 from pixelgan_tf.run_directory import IncompatibleRunError, RunDirectory
-
-
-def _splits(n=40):
-  rng = np.random.default_rng(0)
-  images = lambda count: rng.integers(0, 256, [count, 8, 8, 1]).astype(np.uint8)
-  return Splits(train_images=images(n), labeled_images=images(6),
-                labeled_labels=np.repeat(np.arange(3), 2),
-                validation_images=images(4), validation_labels=np.zeros(4, np.int64),
-                test_images=images(4), test_labels=np.zeros(4, np.int64), num_classes=3,
-                image_shape=(8, 8, 1))
+from tests.stand_in_splits import three_class_splits
 
 
 def _data(**overrides):
@@ -58,7 +49,7 @@ def test_a_global_batch_that_does_not_divide_is_refused(field):
 
 
 def test_one_replica_reads_the_single_process_stream():
-  splits, config = _splits(), _data()
+  splits, config = three_class_splits(), _data()
   ours, theirs = (_batches(distribute.replica_dataset(splits, config, 0, 1)),
                   _batches(train_dataset(splits, config)))
   for a, b in zip(ours, theirs):
@@ -67,7 +58,7 @@ def test_one_replica_reads_the_single_process_stream():
 
 
 def test_replicas_read_disjoint_shards_and_draw_their_own_labelled_batches():
-  splits, config = _splits(), _data()
+  splits, config = three_class_splits(), _data()
   streams = [_batches(distribute.replica_dataset(splits, config, r, 2), count=5)
              for r in range(2)]
   for replica, batches in enumerate(streams):

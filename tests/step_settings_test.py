@@ -8,19 +8,10 @@ import pytest
 
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
-from pixelgan_tf.data import Splits, train_dataset
+from pixelgan_tf.data import train_dataset
+from tests.stand_in_splits import three_class_splits
 
 STEPS = 4
-
-
-def _splits(n=40):
-  rng = np.random.default_rng(0)
-  images = lambda count: rng.integers(0, 256, [count, 8, 8, 1]).astype(np.uint8)
-  return Splits(train_images=images(n), labeled_images=images(6),
-                labeled_labels=np.repeat(np.arange(3), 2),
-                validation_images=images(4), validation_labels=np.zeros(4, np.int64),
-                test_images=images(4), test_labels=np.zeros(4, np.int64), num_classes=3,
-                image_shape=(8, 8, 1))
 
 
 def _train(**train_fields):
@@ -31,7 +22,7 @@ def _train(**train_fields):
       model=dataclasses.replace(base.model, prior=dataclasses.replace(  # one per class
           base.model.prior, categories=3)),
       train=dataclasses.replace(base.train, eval_every=STEPS, **train_fields))
-  splits = _splits()
+  splits = three_class_splits()
   config = train.resolve(config, splits)
   try:
     model = train.build_model(config)
