@@ -217,8 +217,7 @@ class _RoundEnd(keras.callbacks.Callback):
     self._manager = manager
     self._predict = _predict_function(model)
     self._sampler = tf.function(draw_samples, jit_compile=True)   # compiled once per run
-    self._writers = {"validation": tf.summary.create_file_writer(
-        os.path.join(run.tensorboard, "validation"))}
+    self._writer = tf.summary.create_file_writer(os.path.join(run.tensorboard, "validation"))
     self.diverged_at: Optional[int] = None
     self.history = run.read_history(training_step(model))
     # Seconds spent in training steps (evaluation, checkpoints and sampling
@@ -263,7 +262,7 @@ class _RoundEnd(keras.callbacks.Callback):
                          **results})
     self._run.write_results({"step": step, "latest": results, "history": self.history})
     self._manager.save(checkpoint_number=step)
-    with self._writers["validation"].as_default(step=step):
+    with self._writer.as_default(step=step):
       for split, metrics in results.items():
         for name, value in metrics.items():
           tf.summary.scalar(f"{split}/{name}", value)
