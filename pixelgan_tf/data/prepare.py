@@ -33,6 +33,7 @@ import tensorflow_datasets as tfds
 
 from pixelgan_tf.data import idx
 from pixelgan_tf.data.errors import DataError
+from pixelgan_tf.run_directory import write_json_atomically
 
 NAME = "mnist"
 VERSION = "3.0.1"
@@ -121,7 +122,4 @@ def _adopt_registered_metadata(dataset_dir: str, registered: tfds.core.DatasetIn
   for field in _COMPARED_FIELDS:
     if field in code:
       stored[field] = code[field]
-  temporary = path + ".tmp"
-  with tf.io.gfile.GFile(temporary, "w") as f:
-    json.dump(stored, f, indent=4)
-  tf.io.gfile.rename(temporary, path, overwrite=True)
+  write_json_atomically(path, stored)
