@@ -131,6 +131,11 @@ class PhaseConfig:
   the gradient (once it is well above Adam's epsilon): `generator_weight`
   and `supervised_weight` therefore change almost nothing, and a phase's
   learning rate is what sets how far it moves the shared encoder.
+
+  `adversarial_warmup_steps` (not in the paper; 0 keeps the paper's joint
+  training) ramps the discriminator's and the generator's learning rates
+  linearly from 0 over the first that many steps, so that reconstruction and
+  labels shape the code before the prior's pressure makes it one-hot.
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4
@@ -139,6 +144,7 @@ class PhaseConfig:
   adam_beta_1: float = 0.5
   generator_weight: float = 1.0
   supervised_weight: float = 1.0
+  adversarial_warmup_steps: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,6 +266,8 @@ class TrainConfig:
     collective_timeout_s: 'multi_worker': seconds an all-reduce waits for the
       other workers before the job stops with an error.
     slurm_port_base: 'multi_worker' under SLURM: the port of a node's first task.
+    diagnose_every: steps between measurements of the categorical code
+      (`pixelgan_tf.diagnostics`, written to diagnostics.jsonl); 0: none.
   """
   steps: int = 20000
   eval_every: int = 1000
@@ -276,6 +284,7 @@ class TrainConfig:
   devices: str = ""
   collective_timeout_s: float = 300.0
   slurm_port_base: int = 8888
+  diagnose_every: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

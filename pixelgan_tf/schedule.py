@@ -27,8 +27,22 @@ def decay_scale(done: float, decay_fraction: float) -> float:
   return min(1.0, (1.0 - done) / decay_fraction)
 
 
+def warmup_scale(step: int, warmup_steps: int) -> float:
+  """Factor on a warmed-up phase's rate: linear from 0 at step 0 to 1 at `warmup_steps`."""
+  if warmup_steps <= 0:
+    return 1.0
+  return min(1.0, step / warmup_steps)
+
+
+# The phases of the adversarial game, which `adversarial_warmup_steps` ramps in.
+ADVERSARIAL_PHASES = ("discriminator", "generator")
+
+
 class LearningRateDecay(keras.callbacks.Callback):
   """Sets every phase optimizer's learning rate before each training step.
+
+  The rate is the base rate times the decay's factor and, for the
+  adversarial phases, the warm-up's.
 
   The base rates are `model.base_learning_rates`, recorded by `compile`
   before any checkpoint is restored: a resumed run's optimizers hold decayed
@@ -41,10 +55,13 @@ class LearningRateDecay(keras.callbacks.Callback):
     decay_fraction: the final fraction of the run over which rates fall to 0;
       0 keeps them constant.
     train_seconds: returns the seconds spent in training steps so far.
+    adversarial_warmup_steps: steps over which the adversarial phases' rates
+      rise linearly from 0 (`warmup_scale`); 0: none.
   """
 
   def __init__(self, model, steps: int, time_budget_s: Optional[float],
-               decay_fraction: float, train_seconds: Callable[[], float]):
+               decay_fraction: float, train_seconds: Callable[[], float],
+               adversarial_warmup_steps: int = 0):
     super().__init__()
     self._optimizers = model.phase_optimizers
     self._base = dict(model.base_learning_rates)
@@ -52,15 +69,25 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._steps, self._time_budget_s = steps, time_budget_s
     self._decay_fraction = decay_fraction
     self._train_seconds = train_seconds
+    self._warmup_steps = adversarial_warmup_steps
+
+  def _step(self) -> int:
+    return int(keras.ops.convert_to_numpy(self._iterations))   # int() fails on mirrored ones
 
   def scale(self) -> float:
-    step = int(keras.ops.convert_to_numpy(self._iterations))   # int() fails on mirrored ones
-    done = progress(step, self._steps, self._train_seconds(), self._time_budget_s)
+    """The decay's factor at the current step."""
+    done = progress(self._step(), self._steps, self._train_seconds(), self._time_budget_s)
     return decay_scale(done, self._decay_fraction)
 
+  def phase_scales(self) -> dict:
+    """{phase: factor on its base rate} at the current step."""
+    decay = self.scale()
+    warmup = warmup_scale(self._step(), self._warmup_steps)
+    return {phase: decay * (warmup if phase in ADVERSARIAL_PHASES else 1.0)
+            for phase in self._optimizers}
+
   def on_train_batch_begin(self, batch, logs=None):
-    if self._decay_fraction <= 0.0:
+    if self._decay_fraction <= 0.0 and self._warmup_steps <= 0:
       return
-    scale = self.scale()
-    for phase, optimizer in self._optimizers.items():
-      optimizer.learning_rate = self._base[phase] * scale
+    for phase, scale in self.phase_scales().items():
+      self._optimizers[phase].learning_rate = self._base[phase] * scale

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from pixelgan_tf import data as data_lib
-from pixelgan_tf import distribute, evaluation, priors, schedule
+from pixelgan_tf import diagnostics, distribute, evaluation, priors, schedule
 from pixelgan_tf.config import ExperimentConfig
 from pixelgan_tf.export import class_code, export_saved_model
 from pixelgan_tf.model import PixelGANAutoencoder
@@ -45,6 +45,12 @@ def validate(config: ExperimentConfig) -> None:
   if train.steps_per_execution < 1 or train.eval_every % train.steps_per_execution:
     raise ValueError(f"steps_per_execution must be positive and divide eval_every, got "
                      f"{train.steps_per_execution} and {train.eval_every}.")
+  if train.diagnose_every < 0 or train.diagnose_every % train.steps_per_execution:
+    raise ValueError(f"diagnose_every must be 0 or a positive multiple of steps_per_execution, "
+                     f"got {train.diagnose_every} and {train.steps_per_execution}.")
+  if config.model.phases.adversarial_warmup_steps < 0:
+    raise ValueError(f"model.phases.adversarial_warmup_steps must be >= 0, got "
+                     f"{config.model.phases.adversarial_warmup_steps}.")
   if train.log_every % train.steps_per_execution:
     # Keras calls the callbacks once per execution: other steps are never seen.
     raise ValueError(f"steps_per_execution must divide log_every, got "
@@ -366,8 +372,14 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   rounds = math.ceil(train.steps / train.eval_every)
   callback = _RoundEnd(model, splits, config, run, manager)
   summaries = TrainingSummaries(model, os.path.join(run.tensorboard, "train"), train.log_every)
-  decay = schedule.LearningRateDecay(model, train.steps, train.time_budget_s,
-                                     train.decay_fraction, callback.seconds_so_far)
+  decay = schedule.LearningRateDecay(
+      model, train.steps, train.time_budget_s, train.decay_fraction, callback.seconds_so_far,
+      adversarial_warmup_steps=config.model.phases.adversarial_warmup_steps)
+  callbacks = [decay, summaries, callback]
+  if train.diagnose_every and model.can_classify:
+    callbacks.insert(0, diagnostics.CodeDiagnostics(
+        model, splits, config.data, run.path if distribute.is_chief(model.distribute_strategy)
+        else None, train.diagnose_every))
   if step < train.steps and not callback.budget_spent:
     # A resumed run draws a fresh data stream rather than repeating the first batches.
     data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
@@ -376,7 +388,7 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
     with distribute.stop_on_lost_worker(strategy, os.path.join(workdir, "checkpoints")):
       model.fit(dataset, epochs=rounds,
                 initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
-                callbacks=[decay, summaries, callback], verbose=verbose,
+                callbacks=callbacks, verbose=verbose,
                 shuffle=False)   # the dataset shuffles itself
   if callback.diverged_at is not None:
     raise TrainingDivergedError(
