@@ -1,4 +1,4 @@
-"""Tests of the learning-rate decay over the end of a run."""
+"""Tests of the learning-rate decay over the end of a run and the adversarial warm-up."""
 
 import pytest
 
@@ -23,6 +23,14 @@ def test_decay_scale_is_constant_then_linear_to_zero():
   assert schedule.decay_scale(0.0, 1.0) == 1.0
 
 
+def test_warmup_scale_rises_linearly_then_stays_at_one():
+  assert schedule.warmup_scale(0, 500) == 0.0
+  assert schedule.warmup_scale(100, 500) == pytest.approx(0.2)
+  assert schedule.warmup_scale(500, 500) == 1.0
+  assert schedule.warmup_scale(9000, 500) == 1.0
+  assert schedule.warmup_scale(0, 0) == 1.0
+
+
 def _model():
   config = config_lib.model_preset("tiny")
   model = PixelGANAutoencoder(config)
@@ -30,10 +38,11 @@ def _model():
   return model, config.phases
 
 
-def _callback(model, decay_fraction):
+def _callback(model, decay_fraction, adversarial_warmup_steps=0):
   model.optimizer.iterations.assign(30)
   return schedule.LearningRateDecay(model, steps=1000, time_budget_s=100.0,
-                                    decay_fraction=decay_fraction, train_seconds=lambda: 75.0)
+                                    decay_fraction=decay_fraction, train_seconds=lambda: 75.0,
+                                    adversarial_warmup_steps=adversarial_warmup_steps)
 
 
 def _rates(model):
@@ -58,6 +67,23 @@ def test_callback_without_decay_leaves_the_rates_alone():
   before = _rates(model)
   _callback(model, decay_fraction=0.0).on_train_batch_begin(0)
   assert _rates(model) == before
+
+
+def test_warmup_ramps_only_the_adversarial_phases_and_combines_with_the_decay():
+  model, phases = _model()
+  _callback(model, decay_fraction=0.5, adversarial_warmup_steps=120).on_train_batch_begin(0)
+  rates = _rates(model)   # step 30 of a 120-step warm-up, 75 % of the budget
+  assert rates["reconstruction"] == pytest.approx(0.5 * phases.reconstruction_learning_rate)
+  assert rates["discriminator"] == pytest.approx(0.125 * phases.discriminator_learning_rate)
+  assert rates["generator"] == pytest.approx(0.125 * phases.generator_learning_rate)
+
+
+def test_warmup_without_decay_sets_the_adversarial_rates():
+  model, phases = _model()
+  _callback(model, decay_fraction=0.0, adversarial_warmup_steps=60).on_train_batch_begin(0)
+  rates = _rates(model)
+  assert rates["generator"] == pytest.approx(0.5 * phases.generator_learning_rate)
+  assert rates["reconstruction"] == pytest.approx(phases.reconstruction_learning_rate)
 
 
 if __name__ == "__main__":
