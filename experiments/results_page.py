@@ -13,6 +13,7 @@ between them is rewritten:
 
 What a marker can name:
   table1 MACHINE        Table 1 over results/MACHINE (what experiments.aggregate prints).
+  commands MACHINE      the run_table1 command of each row and its seeds recorded there.
   ablations             every recipe beside its baseline: what differs, the seeds,
                         mean ± std of both.
   by_step BASELINE ROW  one row of a baseline recipe and of every recipe beside it,
@@ -58,8 +59,10 @@ _CHECK = flags.DEFINE_bool("check", False,
 # Fields that size a run rather than change its recipe: two recipes compare only at one budget.
 BUDGET_FIELDS = ("train.steps", "train.time_budget_s")
 
-_BLOCK = re.compile(r"(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end generated -->)",
-                    re.DOTALL)
+# A marker is a line of its own: the page's prose may quote one.
+_BLOCK = re.compile(r"^(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)^(<!-- end generated -->)$",
+                    re.DOTALL | re.MULTILINE)
+_OPENING = re.compile(r"^<!-- generated:", re.MULTILINE)
 
 
 # --- the records ----------------------------------------------------------------------
@@ -166,6 +169,18 @@ def render_table1(results: str, machine: str) -> str:
   return table1_markdown(os.path.join(results, machine), list(ROWS))
 
 
+def render_commands(results: str, machine: str) -> str:
+  """The command that runs each row recorded for `machine`, with the seeds recorded."""
+  if machine not in machines(results):
+    raise ValueError(f"No machine {machine!r} under {results}; it has {machines(results)}.")
+  lines = ["```sh"]
+  for row in rows_of(results, machine):
+    seeds = ",".join(map(str, sorted(finished_runs(results, machine, row))))
+    lines.append(f"python -m experiments.run_table1 --rows={row} --seeds={seeds} "
+                 f"--root=runs/{machine}")
+  return "\n".join(lines + [f"python -m experiments.aggregate --root=runs/{machine}", "```"])
+
+
 def arms(results: str) -> List[Tuple[str, str, str]]:
   """(recipe, row, baseline) of every recorded recipe that has a baseline for that row."""
   found = []
@@ -257,12 +272,14 @@ def render_block(results: str, spec: str) -> str:
   words = spec.split()
   if words[:1] == ["table1"] and len(words) == 2:
     return render_table1(results, words[1])
+  if words[:1] == ["commands"] and len(words) == 2:
+    return render_commands(results, words[1])
   if words == ["ablations"]:
     return render_ablations(results)
   if words[:1] == ["by_step"] and len(words) == 3:
     return render_by_step(results, words[1], words[2])
   raise ValueError(f"Unknown generated block {spec!r}: expected 'table1 MACHINE', "
-                   f"'ablations' or 'by_step BASELINE ROW'.")
+                   f"'commands MACHINE', 'ablations' or 'by_step BASELINE ROW'.")
 
 
 # --- the page -------------------------------------------------------------------------
@@ -270,7 +287,7 @@ def render_block(results: str, spec: str) -> str:
 
 def _blocks(text: str) -> List[re.Match]:
   blocks = list(_BLOCK.finditer(text))
-  if text.count("<!-- generated:") != len(blocks):
+  if len(_OPENING.findall(text)) != len(blocks):
     raise ValueError("A '<!-- generated: ... -->' marker has no '<!-- end generated -->'.")
   return blocks
 

@@ -62,6 +62,14 @@ def test_table1_of_a_machine_has_every_row_and_its_seeds(results):
     results_page.render_block(results, "table1 tpu")
 
 
+def test_commands_run_each_recorded_row_with_its_recorded_seeds(results):
+  assert results_page.render_block(results, "commands cpu").splitlines() == [
+      "```sh",
+      "python -m experiments.run_table1 --rows=mnist_100 --seeds=0,1 --root=runs/cpu",
+      "python -m experiments.aggregate --root=runs/cpu",
+      "```"]
+
+
 def test_a_recipe_is_compared_with_the_longest_prefix_run_for_the_same_budget(results):
   assert results_page.arms(results) == [
       ("cpu_decoder_2_layers", "mnist_100", "cpu"),
