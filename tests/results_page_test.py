@@ -124,5 +124,13 @@ def test_bad_markers_are_refused(results):
     results_page.stale_blocks("<!-- generated: ablations -->\n| a |\n", results)
 
 
+def test_the_committed_results_page_is_generated_from_the_committed_records():
+  with open(os.path.join(ROOT, "RESULTS.md")) as f:
+    page = f.read()
+  assert "<!-- generated: table1 cpu -->" in page
+  stale = results_page.stale_blocks(page, os.path.join(ROOT, "results"))
+  assert not stale, f"RESULTS.md is stale in {stale}: run python -m experiments.results_page"
+
+
 if __name__ == "__main__":
   raise SystemExit(pytest.main([__file__]))
