@@ -60,8 +60,8 @@ _CHECK = flags.DEFINE_bool("check", False,
 BUDGET_FIELDS = ("train.steps", "train.time_budget_s")
 
 # A marker is a line of its own: the page's prose may quote one.
-_BLOCK = re.compile(r"^(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)^(<!-- end generated -->)$",
-                    re.DOTALL | re.MULTILINE)
+_BLOCK = re.compile(r"^(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)"
+                    r"^(<!-- end generated -->)$", re.DOTALL | re.MULTILINE)
 _OPENING = re.compile(r"^<!-- generated:", re.MULTILINE)
 
 
