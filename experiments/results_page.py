@@ -1,0 +1,327 @@
+r"""Renders the tables of RESULTS.md from the run records in results/.
+
+  python -m experiments.results_page           # rewrites RESULTS.md's generated blocks
+  python -m experiments.results_page --check   # exits 1, naming them, if any is stale
+
+RESULTS.md is hand-written prose around generated blocks. A block opens with a
+marker that names what it holds and ends with the end marker; only what lies
+between them is rewritten:
+
+  <!-- generated: table1 cpu -->
+  | row | paper (PixelGAN) | ours | ...
+  <!-- end generated -->
+
+What a marker can name:
+  table1 MACHINE        Table 1 over results/MACHINE (what experiments.aggregate prints).
+  commands MACHINE      the run_table1 command of each row and its seeds recorded there.
+  ablations             every recipe beside its baseline: what differs, the seeds,
+                        mean ± std of both.
+  by_step BASELINE ROW  one row of a baseline recipe and of every recipe beside it,
+                        the metric at each evaluation, per seed and over seeds.
+
+The records are results/<machine>[_<recipe>]/<row>/seed<S>/{results.json, config.json}.
+A machine is a directory without "_" (cpu, h100); `cpu_1k_steps_decoder_2_layers` is a
+recipe run on that machine. A recipe's baseline is the longest name among its
+"_"-separated prefixes (cpu_1k_steps, then cpu) that holds the same row run for the same
+budget; what the recipe changes is read from config.json, not from its name.
+"""
+
+import json
+import os
+import re
+import statistics
+import sys
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from absl import app, flags
+
+# The one place that knows experiments.protocol: the rows (their columns, metrics and
+# order), the Table 1 renderer, a row's learning curve, and which config fields may
+# differ between the seeds of one recipe.
+from experiments import protocol
+
+ROWS = protocol.ROWS
+table1_markdown = protocol.markdown_table
+learning_curve = protocol.learning_curve
+flatten_config = protocol._flatten
+PER_RUN_FIELDS = protocol._PER_RUN_FIELDS
+collect_row = protocol.collect   # raises if a recipe's seeds were run with other configs
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_RESULTS = flags.DEFINE_string("results", os.path.join(REPOSITORY, "results"),
+                               "The records: <machine>[_<recipe>]/<row>/seed<S>/.")
+_PAGE = flags.DEFINE_string("page", os.path.join(REPOSITORY, "RESULTS.md"),
+                            "The page whose generated blocks to rewrite.")
+_CHECK = flags.DEFINE_bool("check", False,
+                           "Only check: exit 1, naming the stale blocks, if the page is stale.")
+
+# Fields that size a run rather than change its recipe: two recipes compare only at one budget.
+BUDGET_FIELDS = ("train.steps", "train.time_budget_s")
+
+# A marker is a line of its own: the page's prose may quote one.
+_BLOCK = re.compile(r"^(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)"
+                    r"^(<!-- end generated -->)$", re.DOTALL | re.MULTILINE)
+_OPENING = re.compile(r"^<!-- generated:", re.MULTILINE)
+
+
+# --- the records ----------------------------------------------------------------------
+
+
+def machines(results: str) -> List[str]:
+  """The machines' directories under `results` (those without a recipe suffix)."""
+  return sorted(name for name in os.listdir(results)
+                if "_" not in name and os.path.isdir(os.path.join(results, name)))
+
+
+def recipes(results: str) -> List[str]:
+  return sorted(name for name in os.listdir(results) if os.path.isdir(os.path.join(results, name)))
+
+
+def rows_of(results: str, recipe: str) -> List[str]:
+  """The rows recorded for `recipe`, in protocol order."""
+  recorded = set(os.listdir(os.path.join(results, recipe)))
+  return [row for row in ROWS if row in recorded]
+
+
+def finished_runs(results: str, recipe: str, row: str) -> Dict[int, str]:
+  """{seed: run directory} of the seeds of `row` that have a final result."""
+  collect_row(os.path.join(results, recipe), row)
+  directory = os.path.join(results, recipe, row)
+  runs = {}
+  for name in sorted(os.listdir(directory)):
+    path = os.path.join(directory, name, "results.json")
+    if re.fullmatch(r"seed\d+", name) and os.path.isfile(path) and "final" in _read(path):
+      runs[int(name[len("seed"):])] = os.path.join(directory, name)
+  return runs
+
+
+def finished_runs_or_none(results: str, recipe: str, row: str) -> Optional[Dict[int, str]]:
+  """`finished_runs`, or None where `recipe` has no finished run of `row`."""
+  if not os.path.isdir(os.path.join(results, recipe, row)):
+    return None
+  return finished_runs(results, recipe, row) or None
+
+
+def final_test(run: str, metric: str) -> float:
+  """The run's final test `metric` (a rate for the errors, nats for "nll")."""
+  return _read(os.path.join(run, "results.json"))["final"]["test"][metric]
+
+
+def recipe_config(results: str, recipe: str, row: str) -> Dict[str, object]:
+  """The flat config.json that the seeds of `row` share (fields that vary per run left out)."""
+  runs = finished_runs(results, recipe, row)
+  if not runs:
+    return {}
+  flat = flatten_config(_read(os.path.join(runs[min(runs)], "config.json")))
+  return {field: value for field, value in flat.items() if field not in PER_RUN_FIELDS}
+
+
+def baseline_of(results: str, recipe: str, row: str) -> Optional[str]:
+  """The recipe that `recipe` changes for `row`, or None (see the module's docstring)."""
+  config = recipe_config(results, recipe, row)
+  parts = recipe.split("_")
+  for length in range(len(parts) - 1, 0, -1):
+    candidate = "_".join(parts[:length])
+    if not finished_runs_or_none(results, candidate, row):
+      continue
+    other = recipe_config(results, candidate, row)
+    if all(config.get(field) == other.get(field) for field in BUDGET_FIELDS):
+      return candidate
+  return None
+
+
+def knob(baseline: Dict[str, object], arm: Dict[str, object]) -> List[Tuple[str, str, str]]:
+  """(field, baseline value, arm value) for each config field in which the two differ."""
+  fields = sorted(set(baseline) | set(arm))
+  return [(field, _value(baseline, field), _value(arm, field))
+          for field in fields if baseline.get(field, _ABSENT) != arm.get(field, _ABSENT)]
+
+
+_ABSENT = object()
+
+
+def _value(config: Dict[str, object], field: str) -> str:
+  return json.dumps(config[field]) if field in config else "absent"
+
+
+def _read(path: str) -> dict:
+  with open(path) as f:
+    return json.load(f)
+
+
+# --- the tables -----------------------------------------------------------------------
+
+
+def mean_std(values: Sequence[float]) -> str:
+  """Mean ± sample std of `values` (as experiments.aggregate), one value alone, "–" for none."""
+  if not values:
+    return "–"
+  if len(values) == 1:
+    return f"{values[0]:.2f}"
+  return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def render_table1(results: str, machine: str) -> str:
+  """Table 1 over results/<machine>: every protocol row, "not run" where it has no record."""
+  if machine not in machines(results):
+    raise ValueError(f"No machine {machine!r} under {results}; it has {machines(results)}.")
+  return table1_markdown(os.path.join(results, machine), list(ROWS))
+
+
+def render_commands(results: str, machine: str) -> str:
+  """The command that runs each row recorded for `machine`, with the seeds recorded."""
+  if machine not in machines(results):
+    raise ValueError(f"No machine {machine!r} under {results}; it has {machines(results)}.")
+  lines = ["```sh"]
+  for row in rows_of(results, machine):
+    seeds = ",".join(map(str, sorted(finished_runs(results, machine, row))))
+    lines.append(f"python -m experiments.run_table1 --rows={row} --seeds={seeds} "
+                 f"--root=runs/{machine}")
+  return "\n".join(lines + [f"python -m experiments.aggregate --root=runs/{machine}", "```"])
+
+
+def arms(results: str) -> List[Tuple[str, str, str]]:
+  """(recipe, row, baseline) of every recorded recipe that has a baseline for that row."""
+  found = []
+  for recipe in recipes(results):
+    for row in rows_of(results, recipe):
+      baseline = baseline_of(results, recipe, row)
+      if baseline is not None:
+        found.append((recipe, row, baseline))
+  return found
+
+
+def knob_cells(results: str, recipe: str, row: str, baseline: str) -> Tuple[str, str]:
+  """The knob's fields and their values (baseline → arm) as two table cells.
+
+  A recipe whose config.json equals its baseline's differs in code only (another commit).
+  """
+  changes = knob(recipe_config(results, baseline, row), recipe_config(results, recipe, row))
+  fields = "<br>".join(f"`{field}`" for field, _, _ in changes) or "none in config.json"
+  values = "<br>".join(f"{old} → {new}" for _, old, new in changes) or "–"
+  return fields, values
+
+
+def render_ablations(results: str) -> str:
+  """One line per recipe beside its baseline, over the seeds that both finished."""
+  lines = ["| records | baseline | metric | knob | baseline → arm | seeds | baseline % | arm % |",
+           "|---|---|---|---|---|---|---|---|"]
+  for recipe, row, baseline in arms(results):
+    metric = ROWS[row].metric
+    arm_runs = finished_runs(results, recipe, row)
+    base_runs = finished_runs(results, baseline, row)
+    seeds = sorted(set(arm_runs) & set(base_runs))
+    fields, values = knob_cells(results, recipe, row, baseline)
+    errors = lambda runs: [100.0 * final_test(runs[seed], metric) for seed in seeds]
+    lines.append(
+        f"| `{recipe}/{row}` | `{baseline}` | test {metric.replace('_', ' ')} | {fields} | "
+        f"{values} | {', '.join(map(str, seeds)) or 'none in common'} | "
+        f"{mean_std(errors(base_runs))} | {mean_std(errors(arm_runs))} |")
+  return "\n".join(lines)
+
+
+def test_curve(run: str, metric: str) -> Dict[int, float]:
+  """{step: test `metric` in %} of every evaluation of a run."""
+  path = os.path.join(run, "results.json")
+  return {step: test for step, _, _, test in learning_curve(path, metric)}
+
+
+def render_by_step(results: str, baseline: str, row: str) -> str:
+  """The baseline recipe's `row` and each recipe beside it: the metric at every evaluation.
+
+  Columns: the metric at each evaluated step per seed ("–": no finished run of that
+  seed), then mean ± std over the seeds at each step, then the final test NLL.
+  """
+  if row not in ROWS:
+    raise ValueError(f"Unknown row {row!r}; choose from {sorted(ROWS)}.")
+  if not finished_runs_or_none(results, baseline, row):
+    raise ValueError(f"No finished run of {row!r} under {os.path.join(results, baseline)}.")
+  members = [baseline] + [recipe for recipe, arm_row, base in arms(results)
+                          if arm_row == row and base == baseline]
+  runs = {recipe: finished_runs(results, recipe, row) for recipe in members}
+  curves = {recipe: {seed: test_curve(run, ROWS[row].metric) for seed, run in by_seed.items()}
+            for recipe, by_seed in runs.items()}
+  seeds = sorted({seed for by_seed in runs.values() for seed in by_seed})
+  steps = sorted({step for by_seed in curves.values() for curve in by_seed.values()
+                  for step in curve})
+  at = " / ".join(map(str, steps))
+  header = (["records", "knob", "baseline → arm"] + [f"seed {seed}, step {at}" for seed in seeds]
+            + [f"mean ± std, step {at}", "test NLL at the end (nats)"])
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  for recipe in members:
+    knob_and_values = (["– (baseline)", "–"] if recipe == baseline
+                       else list(knob_cells(results, recipe, row, baseline)))
+    by_seed = curves[recipe]
+    per_seed = [" / ".join(_at(by_seed[seed], step) for step in steps) if seed in by_seed
+                else "–" for seed in seeds]
+    per_step = " / ".join(mean_std([curve[step] for curve in by_seed.values() if step in curve])
+                          for step in steps)
+    nll = mean_std([final_test(run, "nll") for run in runs[recipe].values()])
+    cells = [f"`{recipe}/{row}`"] + knob_and_values + per_seed + [per_step, nll]
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def _at(curve: Dict[int, float], step: int) -> str:
+  return f"{curve[step]:.2f}" if step in curve else "–"
+
+
+def render_block(results: str, spec: str) -> str:
+  """The markdown of the generated block whose marker names `spec`."""
+  words = spec.split()
+  if words[:1] == ["table1"] and len(words) == 2:
+    return render_table1(results, words[1])
+  if words[:1] == ["commands"] and len(words) == 2:
+    return render_commands(results, words[1])
+  if words == ["ablations"]:
+    return render_ablations(results)
+  if words[:1] == ["by_step"] and len(words) == 3:
+    return render_by_step(results, words[1], words[2])
+  raise ValueError(f"Unknown generated block {spec!r}: expected 'table1 MACHINE', "
+                   f"'commands MACHINE', 'ablations' or 'by_step BASELINE ROW'.")
+
+
+# --- the page -------------------------------------------------------------------------
+
+
+def _blocks(text: str) -> List[re.Match]:
+  blocks = list(_BLOCK.finditer(text))
+  if len(_OPENING.findall(text)) != len(blocks):
+    raise ValueError("A '<!-- generated: ... -->' marker has no '<!-- end generated -->'.")
+  return blocks
+
+
+def render_page(text: str, results: str) -> str:
+  """`text` with every generated block rewritten from `results`; the prose is kept as is."""
+  _blocks(text)
+  return _BLOCK.sub(lambda m: m.group(1) + render_block(results, m.group("spec")) + "\n"
+                    + m.group(4), text)
+
+
+def stale_blocks(text: str, results: str) -> List[str]:
+  """The specs of the blocks of `text` that differ from what `results` renders."""
+  return [m.group("spec") for m in _blocks(text)
+          if m.group("body") != render_block(results, m.group("spec")) + "\n"]
+
+
+def main(argv):
+  del argv
+  try:
+    with open(_PAGE.value) as f:
+      text = f.read()
+    if _CHECK.value:
+      stale = stale_blocks(text, _RESULTS.value)
+      if stale:
+        sys.exit(f"{_PAGE.value} is stale in {stale}: run python -m experiments.results_page")
+      return
+    updated = render_page(text, _RESULTS.value)
+    if updated != text:
+      with open(_PAGE.value, "w") as f:
+        f.write(updated)
+  except (ValueError, OSError, KeyError) as error:
+    sys.exit(f"error: {error}")
+
+
+if __name__ == "__main__":
+  app.run(main)

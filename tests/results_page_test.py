@@ -1,0 +1,136 @@
+"""Tests of experiments.results_page: RESULTS.md's tables rendered from results/."""
+
+import json
+import os
+
+import pytest
+
+from experiments import results_page
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _config(seed, steps=1000, layers=4, learning_rate=1e-3):
+  return {"data": {"seed": seed, "data_dir": f"/data{seed}", "labels": 100},
+          "model": {"decoder": {"num_layers": layers},
+                    "phases": {"supervised_learning_rate": learning_rate}},
+          "train": {"steps": steps}}
+
+
+def _write_run(results, recipe, row, seed, errors, config, final=True):
+  """A run whose test error was `errors[i]` at step 500 * (i + 1)."""
+  directory = results / recipe / row / f"seed{seed}"
+  directory.mkdir(parents=True)
+  history = [{"step": 500 * (i + 1), "train_seconds": 60.0 * (i + 1),
+              "validation": {"error": error, "nll": 90.0}, "test": {"error": error, "nll": 90.0}}
+             for i, error in enumerate(errors)]
+  record = {"step": history[-1]["step"], "history": history}
+  if final:
+    record["final"] = {"validation": history[-1]["test"], "test": history[-1]["test"]}
+  (directory / "results.json").write_text(json.dumps(record))
+  (directory / "config.json").write_text(json.dumps(config))
+
+
+@pytest.fixture
+def results(tmp_path):
+  """cpu with an arm (2 layers) and a shorter budget with its own arm; h100; an unfinished seed."""
+  root = tmp_path / "results"
+  for seed, error in [(0, 0.02), (1, 0.04)]:
+    _write_run(root, "cpu", "mnist_100", seed, [0.05, error], _config(seed))
+    _write_run(root, "cpu_decoder_2_layers", "mnist_100", seed, [0.06, error + 0.10],
+               _config(seed, layers=2))
+  _write_run(root, "cpu_decoder_2_layers", "mnist_100", 2, [0.5], _config(2, layers=2),
+             final=False)
+  _write_run(root, "cpu_short", "mnist_100", 0, [0.30], _config(0, steps=500))
+  _write_run(root, "cpu_short_lr_3e-3", "mnist_100", 0, [0.20],
+             _config(0, steps=500, learning_rate=3e-3))
+  _write_run(root, "h100", "mnist_50", 0, [0.04, 0.03], _config(0))
+  return str(root)
+
+
+def test_machines_are_the_directories_without_a_recipe(results):
+  assert results_page.machines(results) == ["cpu", "h100"]
+
+
+def test_table1_of_a_machine_has_every_row_and_its_seeds(results):
+  lines = results_page.render_block(results, "table1 cpu").splitlines()
+  assert lines[0].startswith("| row | paper (PixelGAN) | ours | seeds |")
+  assert "| MNIST 100 | 1.08 ± 0.15 | 3.00 ± 1.41 | 2 | 1000 |" in "\n".join(lines)
+  assert "| MNIST 50 | 1.16 ± 0.17 | not run | 0 |" in "\n".join(lines)
+  assert len(lines) == 2 + len(results_page.ROWS)
+  with pytest.raises(ValueError, match="No machine 'tpu'"):
+    results_page.render_block(results, "table1 tpu")
+
+
+def test_commands_run_each_recorded_row_with_its_recorded_seeds(results):
+  assert results_page.render_block(results, "commands cpu").splitlines() == [
+      "```sh",
+      "python -m experiments.run_table1 --rows=mnist_100 --seeds=0,1 --root=runs/cpu",
+      "python -m experiments.aggregate --root=runs/cpu",
+      "```"]
+
+
+def test_a_recipe_is_compared_with_the_longest_prefix_run_for_the_same_budget(results):
+  assert results_page.arms(results) == [
+      ("cpu_decoder_2_layers", "mnist_100", "cpu"),
+      ("cpu_short_lr_3e-3", "mnist_100", "cpu_short")]
+  # cpu_short changes the budget (train.steps), so it is no arm of cpu.
+  assert results_page.baseline_of(results, "cpu_short", "mnist_100") is None
+
+
+def test_the_knob_is_the_config_difference_without_per_run_fields(results):
+  lines = results_page.render_block(results, "ablations").splitlines()
+  assert lines[2] == ("| `cpu_decoder_2_layers/mnist_100` | `cpu` | test error | "
+                      "`model.decoder.num_layers` | 4 → 2 | 0, 1 | 3.00 ± 1.41 | 13.00 ± 1.41 |")
+  assert lines[3] == ("| `cpu_short_lr_3e-3/mnist_100` | `cpu_short` | test error | "
+                      "`model.phases.supervised_learning_rate` | 0.001 → 0.003 | 0 | 30.00 | "
+                      "20.00 |")
+  assert len(lines) == 4
+
+
+def test_a_field_only_one_config_has_is_a_difference():
+  assert results_page.knob({"a": 1, "b": True}, {"a": 1}) == [("b", "true", "absent")]
+  assert results_page.knob({"a": [1, 2]}, {"a": [1, 2]}) == []
+
+
+def test_by_step_lists_each_seed_at_each_evaluation(results):
+  lines = results_page.render_block(results, "by_step cpu mnist_100").splitlines()
+  assert lines[0] == ("| records | knob | baseline → arm | seed 0, step 500 / 1000 | "
+                      "seed 1, step 500 / 1000 | mean ± std, step 500 / 1000 | "
+                      "test NLL at the end (nats) |")
+  assert lines[2] == ("| `cpu/mnist_100` | – (baseline) | – | 5.00 / 2.00 | 5.00 / 4.00 | "
+                      "5.00 ± 0.00 / 3.00 ± 1.41 | 90.00 ± 0.00 |")
+  assert lines[3].startswith("| `cpu_decoder_2_layers/mnist_100` | `model.decoder.num_layers` | "
+                             "4 → 2 | 6.00 / 12.00 | 6.00 / 14.00 |")
+  assert len(lines) == 4
+
+
+def test_the_page_keeps_its_prose_and_rewrites_only_its_blocks(results):
+  page = ("# Results\n\nProse *kept*.\n<!-- generated: table1 h100 -->\nold table\n"
+          "<!-- end generated -->\nMore prose.\n")
+  assert results_page.stale_blocks(page, results) == ["table1 h100"]
+  updated = results_page.render_page(page, results)
+  assert updated.startswith("# Results\n\nProse *kept*.\n<!-- generated: table1 h100 -->\n| row")
+  assert updated.endswith("|\n<!-- end generated -->\nMore prose.\n")
+  assert "| MNIST 50 | 1.16 ± 0.17 | 3.00 (one seed) | 1 |" in updated
+  assert results_page.stale_blocks(updated, results) == []
+  assert results_page.render_page(updated, results) == updated
+
+
+def test_bad_markers_are_refused(results):
+  with pytest.raises(ValueError, match="Unknown generated block 'table2'"):
+    results_page.render_page("<!-- generated: table2 -->\n<!-- end generated -->\n", results)
+  with pytest.raises(ValueError, match="has no '<!-- end generated -->'"):
+    results_page.stale_blocks("<!-- generated: ablations -->\n| a |\n", results)
+
+
+def test_the_committed_results_page_is_generated_from_the_committed_records():
+  with open(os.path.join(ROOT, "RESULTS.md")) as f:
+    page = f.read()
+  assert "<!-- generated: table1 cpu -->" in page
+  stale = results_page.stale_blocks(page, os.path.join(ROOT, "results"))
+  assert not stale, f"RESULTS.md is stale in {stale}: run python -m experiments.results_page"
+
+
+if __name__ == "__main__":
+  raise SystemExit(pytest.main([__file__]))
