@@ -7,6 +7,7 @@ import pytest
 
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
+from pixelgan_tf.model import validate as validate_model
 
 THREE_CLASSES_8X8 = types.SimpleNamespace(image_shape=(8, 8, 1), num_classes=3)
 
@@ -49,6 +50,12 @@ def test_set_shape_and_classes_that_agree_with_the_data_are_kept():
 def test_set_shape_and_classes_that_contradict_the_data_are_refused(config, message):
   with pytest.raises(ValueError, match=message):
     train.resolve(config, THREE_CLASSES_8X8)
+
+
+def test_a_model_without_an_image_shape_asks_for_one():
+  with pytest.raises(ValueError, match="model.image_shape is unset: set it, or let "
+                                       "train.resolve take it from the data"):
+    validate_model(config_lib.experiment("tiny").model)
 
 
 def test_the_command_line_can_set_and_unset_the_data_derived_fields():
