@@ -1,6 +1,7 @@
 r"""Trains the seeds of rows of the paper's Table 1, one run after another or several at once.
 
-  python -m experiments.run_table1 --rows=mnist_100 --seeds=0,1,2
+  python -m experiments.run_table1 --rows=mnist_100              # the row's seeds (0, 1, 2)
+  python -m experiments.run_table1 --rows=mnist_100 --seeds=3,4
   python -m experiments.run_table1 --rows=mnist_20,mnist_50,mnist_100 --parallel=7   # a GPU
   python -m experiments.run_table1 --rows=all --dry_run      # print the commands only
   python -m experiments.run_table1 --rows=mnist_100 --extra=--steps=2000
@@ -25,6 +26,7 @@ _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the commands without runni
 _PARALLEL = flags.DEFINE_integer(
     "parallel", 1, "Runs at once (several small runs can share one GPU); above 1 each "
     "run's output goes to <its workdir>.log.", lower_bound=1)
+
 
 def _seeds(row: str) -> list:
   """--seeds, or the row's own seeds (an unknown row is left to `rows.command` to name)."""
