@@ -13,10 +13,10 @@ import sys
 
 from absl import app, flags
 
-from experiments import protocol
+from experiments import learning_curves, rows, table1_markdown
 
 _ROOT = flags.DEFINE_string("root", "runs/table1", "Directory of the runs.")
-_ROWS = flags.DEFINE_list("rows", list(protocol.ROWS), "Rows to show, in order.")
+_ROWS = flags.DEFINE_list("rows", list(rows.ROWS), "Rows to show, in order.")
 _CURVE = flags.DEFINE_string("curve", None, "A run directory whose learning curve to print.")
 
 
@@ -26,9 +26,9 @@ def curve_table(run: str) -> str:
   The unsupervised rows score the test split only: their table has no
   validation column.
   """
-  metric = protocol.metric_of_run(run)
+  metric = learning_curves.metric_of_run(run)
   name = metric.replace("_", " ")
-  curve = protocol.learning_curve(os.path.join(run, "results.json"), metric)
+  curve = learning_curves.learning_curve(os.path.join(run, "results.json"), metric)
   with_validation = not all(math.isnan(validation) for _, _, validation, _ in curve)
   splits = ["validation", "test"] if with_validation else ["test"]
   header = ["step", "training min"] + [f"{split} {name} %" for split in splits]
@@ -46,10 +46,10 @@ def main(argv):
     if _CURVE.value:
       print(curve_table(_CURVE.value))
     else:
-      unknown = sorted(set(_ROWS.value) - set(protocol.ROWS))
+      unknown = sorted(set(_ROWS.value) - set(rows.ROWS))
       if unknown:
-        raise ValueError(f"Unknown rows {unknown}; choose from {sorted(protocol.ROWS)}.")
-      print(protocol.markdown_table(_ROOT.value, _ROWS.value))
+        raise ValueError(f"Unknown rows {unknown}; choose from {sorted(rows.ROWS)}.")
+      print(table1_markdown.markdown_table(_ROOT.value, _ROWS.value))
   except (ValueError, OSError, KeyError) as error:
     sys.exit(f"error: {error!r}")
 

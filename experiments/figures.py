@@ -16,22 +16,22 @@ import sys
 
 from absl import app, flags
 
-from experiments import protocol
+from experiments import launcher, rows
 
-_FIGURES = flags.DEFINE_list("figures", list(protocol.FIGURES), "Figures to make.")
+_FIGURES = flags.DEFINE_list("figures", list(rows.FIGURES), "Figures to make.")
 _ROOT = flags.DEFINE_string("root", "runs/figures", "Directory of the figures' runs.")
 _OUT = flags.DEFINE_string("out", "docs/figures", "Directory of the PNGs.")
 _EXTRA = flags.DEFINE_multi_string("extra", [], "More launch/main.py flags for every run.")
 _TRAIN = flags.DEFINE_bool("train", True, "Train (or resume) the runs first.")
 
 def _main_py(*arguments) -> None:
-  if protocol.launch(["launch/main.py", *arguments]):
+  if launcher.run_python(["launch/main.py", *arguments]):
     raise RuntimeError(f"launch/main.py {shlex.join(arguments)} failed.")
 
 
 def make_figure(name: str, root: str, out: str, extra=(), train: bool = True) -> str:
   """Trains (optionally) and samples the figure's run; returns the PNG's path."""
-  figure = protocol.FIGURES[name]
+  figure = rows.FIGURES[name]
   workdir = os.path.join(root, name)
   arguments = [*figure.flags, f"--workdir={workdir}", *extra]
   if train:
@@ -49,13 +49,13 @@ def make_figure(name: str, root: str, out: str, extra=(), train: bool = True) ->
 
 def main(argv):
   del argv
-  unknown = sorted(set(_FIGURES.value) - set(protocol.FIGURES))
+  unknown = sorted(set(_FIGURES.value) - set(rows.FIGURES))
   if unknown:
-    sys.exit(f"error: unknown figures {unknown}; choose from {sorted(protocol.FIGURES)}.")
+    sys.exit(f"error: unknown figures {unknown}; choose from {sorted(rows.FIGURES)}.")
   try:
     for name in _FIGURES.value:
       path = make_figure(name, _ROOT.value, _OUT.value, _EXTRA.value, _TRAIN.value)
-      print(f"{path}: {protocol.FIGURES[name].caption}")
+      print(f"{path}: {rows.FIGURES[name].caption}")
   except RuntimeError as error:
     sys.exit(f"error: {error}")
 

@@ -15,7 +15,7 @@ from typing import Optional
 
 from absl import app, flags
 
-from experiments import protocol
+from experiments import learning_curves
 
 _ROW_DIR = flags.DEFINE_string("row_dir", None, "A row's directory, holding seed*/results.json.")
 _OUT = flags.DEFINE_string("out", None, "PNG file to write.")
@@ -38,9 +38,9 @@ def plot_row(row_dir: str, out: str, goal: Optional[float] = None, goal_label: s
   from matplotlib import pyplot, ticker
 
   figure, axes = pyplot.subplots(figsize=(6, 4), dpi=120)
-  metric = protocol.metric_of_run(os.path.dirname(paths[0]))
+  metric = learning_curves.metric_of_run(os.path.dirname(paths[0]))
   for path in paths:
-    curve = protocol.learning_curve(path, metric)
+    curve = learning_curves.learning_curve(path, metric)
     if not curve:
       raise ValueError(f"{path} has no evaluation with a test {metric!r}.")
     minutes = [point[1] for point in curve]

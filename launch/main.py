@@ -11,7 +11,10 @@ r"""Trains, evaluates, samples or exports a PixelGAN autoencoder run.
 Rerunning the same command on the same --workdir resumes from its latest
 checkpoint. Without --preset, the preset follows the flags: mnist_gaussian for
 a Gaussian prior, mnist_pixelcnn / mnist_aae for the baselines, mnist_cluster
-for a categorical prior without labels, mnist_semi otherwise.
+for a categorical prior without labels, mnist_semi otherwise. The other flags
+(--dataset, --labels, --prior, ...) each set one field of the preset, as
+--set does, and nothing else; --set checks the value against the field's type
+and choices.
 """
 
 import os
@@ -33,58 +36,30 @@ _MODE = flags.DEFINE_enum("mode", "train", ["train", "eval", "sample", "export"]
 _PRESET = flags.DEFINE_enum("preset", None, sorted(config_lib.EXPERIMENTS),
                             "Experiment preset (default: chosen from the other flags).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run directory (default: runs/<preset>).")
-_DATASET = flags.DEFINE_enum("dataset", None, list(config_lib.DATASETS), "TFDS dataset.")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data directory.")
-_LABELS = flags.DEFINE_integer("labels", None, "Labelled training examples (0: none).",
-                               lower_bound=0)
-_PRIOR = flags.DEFINE_enum("prior", None, list(config_lib.PRIOR_KINDS), "Prior p(z).")
-_CATEGORIES = flags.DEFINE_integer("categories", None, "Categories of a categorical prior.")
-_DIM = flags.DEFINE_integer("dim", None, "Dimension of a Gaussian code.")
-_MODEL = flags.DEFINE_enum("model", None, list(config_lib.MODEL_KINDS),
-                           "pixelgan, or a baseline: pixelcnn, aae.")
-_STEPS = flags.DEFINE_integer("steps", None, "Training steps.", lower_bound=1)
-_SEED = flags.DEFINE_integer("seed", None, "Seed of data subsets, shuffling and noise.")
-_STRATEGY = flags.DEFINE_enum("strategy", None, list(config_lib.STRATEGIES),
-                              "tf.distribute strategy: auto, one_device, mirrored (local GPUs, "
-                              "or --set=train.devices=...), multi_worker (TF_CONFIG or SLURM).")
-_SET = flags.DEFINE_multi_string("set", [], "Override any field: --set=model.decoder.filters=48.")
+# The shortcut flags: each sets the one field config_lib.SHORTCUT_FIELDS names.
+flags.DEFINE_enum("dataset", None, list(config_lib.DATASETS), "TFDS dataset.")
+flags.DEFINE_string("data_dir", None, "TFDS data directory.")
+flags.DEFINE_integer("labels", None, "Labelled training examples (0: none).", lower_bound=0)
+flags.DEFINE_enum("prior", None, list(config_lib.PRIOR_KINDS), "Prior p(z).")
+flags.DEFINE_integer("categories", None, "Categories of a categorical prior.")
+flags.DEFINE_integer("dim", None, "Dimension of a Gaussian code.")
+flags.DEFINE_enum("model", None, list(config_lib.MODEL_KINDS),
+                  "pixelgan, or a baseline: pixelcnn, aae.")
+flags.DEFINE_integer("steps", None, "Training steps.", lower_bound=1)
+flags.DEFINE_integer("seed", None, "Seed of data subsets, shuffling and noise.")
+flags.DEFINE_enum("strategy", None, list(config_lib.STRATEGIES),
+                  "tf.distribute strategy: auto, one_device, mirrored (local GPUs, "
+                  "or --set=train.devices=...), multi_worker (TF_CONFIG or SLURM).")
+_SET = flags.DEFINE_multi_string("set", [], "Override any field, checked against its type and "
+                                 "choices: --set=model.decoder.filters=48.")
 _VERBOSE = flags.DEFINE_bool("verbose", False, "Also print TensorFlow's and TFDS's INFO logs.")
-
-
-def _default_preset() -> str:
-  if _MODEL.value == "pixelcnn":
-    return "mnist_pixelcnn"
-  if _MODEL.value == "aae":
-    return "mnist_aae"
-  if _PRIOR.value in ("gaussian", "mixture_of_gaussians"):
-    return "mnist_gaussian"
-  if _LABELS.value == 0:
-    return "mnist_cluster"
-  return "mnist_semi"
 
 
 def resolve_flags() -> tuple:
   """Preset + flags -> (frozen ExperimentConfig, preset name)."""
-  preset = _PRESET.value or _default_preset()
-  config = config_lib.experiment(preset)
-  overrides = {
-      "data.dataset": _DATASET.value, "data.data_dir": _DATA_DIR.value,
-      "data.labels": _LABELS.value, "model.prior.kind": _PRIOR.value,
-      "model.prior.categories": _CATEGORIES.value, "model.prior.dim": _DIM.value,
-      "model.kind": _MODEL.value, "train.steps": _STEPS.value, "data.seed": _SEED.value,
-      "train.strategy": _STRATEGY.value,
-  }
-  for path, value in overrides.items():
-    if value is not None:
-      config = config_lib.override(config, path, str(value))
-  if _PRIOR.value in ("gaussian", "mixture_of_gaussians") and config.model.prior.dim < 1:
-    config = config_lib.override(config, "model.prior.dim", "8")
-  for item in _SET.value:
-    path, sep, value = item.partition("=")
-    if not sep:
-      raise ValueError(f"--set takes field=value, got {item!r}.")
-    config = config_lib.override(config, path.strip(), value.strip())
-  return config, preset
+  shortcuts = {name: flags.FLAGS[name].value for name in config_lib.SHORTCUT_FIELDS
+               if flags.FLAGS[name].value is not None}
+  return config_lib.from_command_line(_PRESET.value, shortcuts, _SET.value)
 
 
 def main(argv):

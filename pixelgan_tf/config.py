@@ -7,13 +7,27 @@ named here so that a refactor cannot silently change what a name means
 
 import dataclasses
 import typing
-from typing import Optional, Tuple
+from typing import Literal, Mapping, Optional, Sequence, Tuple
 
-CONDITIONING_MODES = ("none", "location_invariant", "location_dependent", "both")
-PRIOR_KINDS = ("gaussian", "categorical", "gaussian_categorical", "mixture_of_gaussians")
-MODEL_KINDS = ("pixelgan", "pixelcnn", "aae")
-NOISE_POSITIONS = ("input", "hidden")
-STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker")
+# The choices of a field are its Literal type: `override` checks them, and the
+# library's own checks use the tuples.
+Likelihood = Literal["bernoulli", "categorical", "logistic_mixture"]
+Conditioning = Literal["none", "location_invariant", "location_dependent", "both"]
+PriorKind = Literal["gaussian", "categorical", "gaussian_categorical", "mixture_of_gaussians"]
+ModelKind = Literal["pixelgan", "pixelcnn", "aae"]
+NoisePosition = Literal["input", "hidden"]
+Strategy = Literal["auto", "one_device", "mirrored", "multi_worker"]
+Dataset = Literal["mnist", "fashion_mnist", "svhn_cropped", "cifar10", "smallnorb"]
+JitCompile = Literal["auto", "on", "off"]
+MixedPrecision = Literal["off", "float16", "bfloat16"]
+
+LIKELIHOODS = typing.get_args(Likelihood)
+CONDITIONING_MODES = typing.get_args(Conditioning)
+PRIOR_KINDS = typing.get_args(PriorKind)
+MODEL_KINDS = typing.get_args(ModelKind)
+NOISE_POSITIONS = typing.get_args(NoisePosition)
+STRATEGIES = typing.get_args(Strategy)
+DATASETS = typing.get_args(Dataset)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,9 +50,9 @@ class DecoderConfig:
   vertical_kernel_size: Tuple[int, int] = (2, 3)
   horizontal_kernel_size: Tuple[int, int] = (1, 2)
   head_units: Optional[int] = None
-  likelihood: str = "bernoulli"
+  likelihood: Likelihood = "bernoulli"
   num_mixtures: int = 5
-  conditioning: str = "none"
+  conditioning: Conditioning = "none"
   conditioning_map_channels: int = 16
 
 
@@ -46,9 +60,10 @@ DECODER_PRESETS = {
     # Default for MNIST on a CPU: the code carries the global structure, so a
     # local receptive field (6 rows above, 5 columns either side) suffices.
     "mnist_cpu": DecoderConfig(num_layers=4, filters=32),
-    # The same with wider kernels (11 rows above, 10 columns either side), 1.3x
-    # the step time: MNIST-100 test error 11 % after 8 CPU minutes against 27 %
-    # (RESULTS.md).
+    # The same with wider kernels (11 rows above, 10 columns either side), for
+    # 1.3x the step time: far lower MNIST-100 error in the first half hour
+    # (docs/experiment_log.md, "Second round: how much the decoder uses the
+    # code, and its receptive field").
     "mnist_cpu_wide": DecoderConfig(num_layers=4, filters=32, vertical_kernel_size=(3, 5),
                                     horizontal_kernel_size=(1, 3)),
     # Sized like the paper's PixelCNNs, for GPUs.
@@ -81,13 +96,14 @@ class EncoderConfig:
     noise_dim: noise values concatenated ('hidden' only).
     noise_std: standard deviation of the noise; 0 gives a deterministic encoder.
     normalize_logits: batch-normalize the categorical head's logits (learnt
-      scale, no offset), so that no category can take every image. Without it
-      the 30-way code of `mnist_cluster` fell onto one category within 300
-      steps, whatever the learning rates (RESULTS.md).
+      scale, no offset), so that no category can take every image: without it
+      the 30-way code of `mnist_cluster` fell onto one category, whatever the
+      learning rates (docs/experiment_log.md, "Normalized categorical logits
+      (`model.encoder.normalize_logits`)").
   """
   filters: Tuple[int, ...] = (32, 64)
   hidden_units: int = 512
-  noise_position: str = "hidden"
+  noise_position: NoisePosition = "hidden"
   noise_dim: int = 16
   noise_std: float = 1.0
   normalize_logits: bool = False
@@ -104,7 +120,7 @@ class PriorConfig:
       `mixture_scale` on a circle or simplex of radius `mixture_radius`, `dim`
       dimensions).
   """
-  kind: str = "categorical"
+  kind: PriorKind = "categorical"
   dim: int = 0
   categories: int = 10
   mixture_radius: float = 2.0
@@ -123,9 +139,8 @@ class PhaseConfig:
 
   The generator's rate matches the reconstruction's: at 1e-4 the encoder's
   adversarial step was drowned by the other phases' steps on the same weights
-  (the discriminator won 90 % of the time) and MNIST-100 test error stood at
-  39 % after 2000 steps; at 1e-3 the game balanced and it was 13 %
-  (bench/RESULTS.md).
+  and the discriminator won; at 1e-3 the game balanced (bench/RESULTS.md,
+  "First MNIST-100 runs (`launch/main.py`, the `mnist_semi` preset)").
 
   Each phase has its own Adam, whose step does not depend on the scale of
   the gradient (once it is well above Adam's epsilon): `generator_weight`
@@ -155,21 +170,22 @@ class ModelConfig:
     kind: 'pixelgan'; 'pixelcnn' (the decoder alone, no code); 'aae' (an
       adversarial autoencoder: deterministic encoder and a factorized,
       non-autoregressive decoder).
-    image_shape: (height, width, channels).
+    image_shape: (height, width, channels); None: the data's, filled in by
+      `train.resolve`, which refuses a value that contradicts the data.
     num_classes: classes of the labels for semi-supervised training (equal to
-      the prior's categories); 0 for unsupervised training.
+      the prior's categories); 0 for unsupervised training. None: the data's
+      classes when it has labels (and the model a code), else 0; filled in by
+      `train.resolve`, which refuses a value that contradicts that.
   """
-  kind: str = "pixelgan"
-  image_shape: Tuple[int, int, int] = (28, 28, 1)
-  num_classes: int = 0
+  kind: ModelKind = "pixelgan"
+  image_shape: Optional[Tuple[int, int, int]] = None
+  num_classes: Optional[int] = None
   encoder: EncoderConfig = EncoderConfig()
   decoder: DecoderConfig = DecoderConfig(conditioning="location_invariant")
   prior: PriorConfig = PriorConfig()
   discriminator: DiscriminatorConfig = DiscriminatorConfig()
   phases: PhaseConfig = PhaseConfig()
 
-
-DATASETS = ("mnist", "fashion_mnist", "svhn_cropped", "cifar10", "smallnorb")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,7 +206,7 @@ class DataConfig:
     seed: seed of the labelled subset, shuffling and binarization.
     max_train_examples: use only this many training images (smoke tests).
   """
-  dataset: str = "mnist"
+  dataset: Dataset = "mnist"
   data_dir: Optional[str] = None
   labels: int = 100
   validation_size: int = 10000
@@ -202,16 +218,18 @@ class DataConfig:
 
 
 MODEL_PRESETS = {
-    # Semi-supervised MNIST on a CPU: one category per class. Noise on the
-    # encoder's input regularizes the classifier that 100 labels train: MNIST-100
-    # test error after 1000 steps was 15-20 % with it, 19-29 % with hidden noise;
-    # normalized logits took it to 4.5 % after 500 steps (RESULTS.md).
-    "mnist_semi": ModelConfig(num_classes=10, encoder=EncoderConfig(
+    # Semi-supervised MNIST on a CPU: one category per class (the data's ten
+    # classes, filled in by `train.resolve`). Noise on the encoder's input
+    # regularizes the classifier that 100 labels train, and normalized logits
+    # speed it up (docs/experiment_log.md, "What we tried" and "Normalized
+    # categorical logits (`model.encoder.normalize_logits`)").
+    "mnist_semi": ModelConfig(encoder=EncoderConfig(
         noise_position="input", noise_std=0.5, normalize_logits=True)),
     # Unsupervised clustering: 30 categories, no labels. Without normalized
     # logits the code fell onto one category. mnist_cpu_hour's input noise and
-    # wider kernels were tried: in half a CPU hour 14.36 +- 3.00 % clustering
-    # error against 15.63 +- 1.41 % (three seeds each), not adopted (RESULTS.md).
+    # wider kernels were tried and not adopted: within the seeds' spread
+    # (docs/experiment_log.md, "Unsupervised: what the semi-supervised findings
+    # do to the clusters").
     "mnist_cluster": ModelConfig(prior=PriorConfig(categories=30),
                                  encoder=EncoderConfig(normalize_logits=True)),
     # Global / local decomposition: Gaussian code, location-dependent bias.
@@ -273,14 +291,14 @@ class TrainConfig:
   eval_every: int = 1000
   log_every: int = 100
   keep_checkpoints: int = 3
-  jit_compile: str = "auto"
-  mixed_precision: str = "off"
+  jit_compile: JitCompile = "auto"
+  mixed_precision: MixedPrecision = "off"
   samples_per_row: int = 10
   sample_every: int = 4
   time_budget_s: Optional[float] = None
   decay_fraction: float = 0.0
   steps_per_execution: int = 1
-  strategy: str = "auto"
+  strategy: Strategy = "auto"
   devices: str = ""
   collective_timeout_s: float = 300.0
   slurm_port_base: int = 8888
@@ -309,8 +327,8 @@ _TRAIN = TrainConfig(steps_per_execution=10)
 
 EXPERIMENTS = {
     # MNIST, semi-supervised (the paper's Table 1 protocol; --labels picks 20/50/100).
-    # MNIST-100 after its 20k steps on 2 CPU cores: 2.21 +- 0.46 % (seeds 0-2:
-    # 1.84, 2.73, 2.06 %; RESULTS.md).
+    # Its results: docs/experiment_log.md, "MNIST-100, 20k steps
+    # (`--preset=mnist_semi`, Table 1's protocol)".
     "mnist_semi": ExperimentConfig(model=MODEL_PRESETS["mnist_semi"], train=_TRAIN),
     # MNIST, unsupervised clustering into 30 categories.
     "mnist_cluster": ExperimentConfig(data=DataConfig(labels=0),
@@ -318,10 +336,10 @@ EXPERIMENTS = {
     # MNIST, Gaussian prior: the global / local decomposition.
     "mnist_gaussian": ExperimentConfig(data=DataConfig(labels=0),
                                        model=MODEL_PRESETS["mnist_gaussian"], train=_TRAIN),
-    # MNIST-100 with one hour of training steps on 2 CPU cores; the rates decay
-    # over its last 40 % (7.45 % test error against 8.31 % without); with
-    # mnist_semi's normalized logits 2.08 ± 0.69 % (seeds 0-2: 1.66, 2.87, 1.70 %;
-    # RESULTS.md).
+    # MNIST-100 with one hour of training steps on 2 CPU cores. The rates decay
+    # over its last 40 %, which lowered the final error, and the decoder's wider
+    # kernels help most early on (docs/experiment_log.md, "MNIST-100 in one CPU
+    # hour (`--preset=mnist_cpu_hour`)").
     "mnist_cpu_hour": ExperimentConfig(
         model=dataclasses.replace(
             MODEL_PRESETS["mnist_semi"],
@@ -374,46 +392,78 @@ def experiment(name: str) -> ExperimentConfig:
   return EXPERIMENTS[name]
 
 
-_NONE_WORDS = ("none", "null")
+# The shortcut flags of launch/main.py: each sets one field, as --set would, and nothing else.
+SHORTCUT_FIELDS = {
+    "dataset": "data.dataset", "data_dir": "data.data_dir", "labels": "data.labels",
+    "prior": "model.prior.kind", "categories": "model.prior.categories",
+    "dim": "model.prior.dim", "model": "model.kind", "steps": "train.steps",
+    "seed": "data.seed", "strategy": "train.strategy",
+}
 
 
-def _is_optional(annotation) -> bool:
-  return type(None) in typing.get_args(annotation)
+def default_experiment(shortcuts: Mapping[str, object]) -> str:
+  """The preset of a command line without --preset, from its shortcut flags.
 
-
-def _coerce(value: str, current, annotation=None):
-  """Parses a flag string into the field's type.
-
-  The type is that of the field's current value or, when that is None, the
-  one its annotation names. An Optional field takes 'none' or 'null' for None.
+  mnist_pixelcnn / mnist_aae for the baselines, mnist_gaussian for a Gaussian
+  (or mixture) prior, mnist_cluster for a run without labels, else mnist_semi.
   """
-  if _is_optional(annotation) and value.strip().lower() in _NONE_WORDS:
-    return None
-  if current is None:
-    declared = [t for t in typing.get_args(annotation) if t is not type(None)]
-    kind = declared[0] if declared else str
-  else:
-    kind = type(current)
-  if kind is bool:
-    if value.lower() in ("true", "1", "yes"):
-      return True
-    if value.lower() in ("false", "0", "no"):
-      return False
-    raise ValueError(f"expected true or false, got {value!r}")
-  if isinstance(current, tuple):
-    return tuple(_coerce(v, current[0] if current else 0) for v in value.split(",") if v)
-  return kind(value)
+  model, prior = shortcuts.get("model"), shortcuts.get("prior")
+  if model in ("pixelcnn", "aae"):
+    return f"mnist_{model}"
+  if prior in ("gaussian", "mixture_of_gaussians"):
+    return "mnist_gaussian"
+  if shortcuts.get("labels") in (0, "0"):
+    return "mnist_cluster"
+  return "mnist_semi"
 
 
-def override(config, path: str, value: str):
-  """Returns `config` with the field at dotted `path` set from a string.
+def from_command_line(preset: Optional[str], shortcuts: Mapping[str, object],
+                      sets: Sequence[str] = ()) -> Tuple[ExperimentConfig, str]:
+  """(config, preset name) of a launch/main.py command line.
 
+  Args:
+    preset: --preset, or None to choose it with `default_experiment`.
+    shortcuts: the shortcut flags given, by flag name (see `SHORTCUT_FIELDS`).
+    sets: --set's 'field=value' strings, applied after the shortcuts.
+
+  Raises:
+    ValueError: an unknown preset, flag or field, or a value the field does not take.
+  """
+  preset = preset or default_experiment(shortcuts)
+  config = experiment(preset)
+  for name, value in shortcuts.items():
+    if name not in SHORTCUT_FIELDS:
+      raise ValueError(f"Unknown shortcut flag --{name}; choose one of {sorted(SHORTCUT_FIELDS)}.")
+    config = override(config, SHORTCUT_FIELDS[name], value)
+  for item in sets:
+    path, sep, value = item.partition("=")
+    if not sep:
+      raise ValueError(f"--set takes field=value, got {item!r}.")
+    config = override(config, path.strip(), value.strip())
+  return config, preset
+
+
+_NONE_WORDS = ("none", "null")
+_TRUE_WORDS = ("true", "1", "yes")
+_FALSE_WORDS = ("false", "0", "no")
+
+
+def override(config, path: str, value):
+  """Returns `config` with the field at dotted `path` set to `value`.
+
+  `value` is a value of the field's type, or a string parsed into it: "48",
+  "3e-4", "16,32" for a tuple, "true" / "false", "none" (or "null") for an
+  Optional field. A field typed with a Literal takes only its choices.
   Example: override(cfg, "model.decoder.filters", "48").
+
+  Raises:
+    ValueError: one line naming the field: it does not exist, or the value
+      is not of its type or not one of its choices.
   """
   return _override(config, path.split("."), path, value)
 
 
-def _override(config, parts, path: str, value: str):
+def _override(config, parts, path: str, value):
   head, rest = parts[0], parts[1:]
   fields = {f.name for f in dataclasses.fields(config)}
   if head not in fields:
@@ -424,11 +474,60 @@ def _override(config, parts, path: str, value: str):
     if not dataclasses.is_dataclass(current):
       raise ValueError(f"{head!r} is not a section; cannot set {path!r}.")
     return dataclasses.replace(config, **{head: _override(current, rest, path, value)})
+  if dataclasses.is_dataclass(current):
+    raise ValueError(f"{path!r} is a section; set one of its fields, e.g. "
+                     f"{path}.{dataclasses.fields(current)[0].name}.")
   try:
-    annotation = typing.get_type_hints(type(config))[head]
-    return dataclasses.replace(config, **{head: _coerce(value, current, annotation)})
+    typed = _typed(value, typing.get_type_hints(type(config))[head])
   except ValueError as error:
-    raise ValueError(f"Bad value for {path!r}: {error}") from None
+    raise ValueError(f"Bad value for {path!r}: {error}.") from None
+  return dataclasses.replace(config, **{head: typed})
+
+
+def _typed(value, kind):
+  """`value` as a value of type `kind`, parsed if it is a string.
+
+  Raises:
+    ValueError: saying what `kind` takes.
+  """
+  origin, args = typing.get_origin(kind), typing.get_args(kind)
+  if origin is typing.Union:   # Optional[X]
+    if value is None or (isinstance(value, str) and value.strip().lower() in _NONE_WORDS):
+      return None
+    return _typed(value, next(a for a in args if a is not type(None)))
+  if origin is Literal:
+    if value not in args:
+      raise ValueError(f"{value!r} is not one of {', '.join(args)}")
+    return value
+  if origin is tuple:
+    items = [v for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+    if not isinstance(items, (tuple, list)):
+      raise ValueError(f"expected comma-separated values, got {value!r}")
+    variadic = len(args) == 2 and args[1] is Ellipsis
+    if not variadic and len(items) != len(args):
+      raise ValueError(f"expected {len(args)} comma-separated values, got {value!r}")
+    return tuple(_typed(item, args[0]) for item in items)
+  if kind is bool:
+    if isinstance(value, bool):
+      return value
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word in _TRUE_WORDS or word in _FALSE_WORDS:
+      return word in _TRUE_WORDS
+    raise ValueError(f"expected true or false, got {value!r}")
+  if kind in (int, float):
+    if isinstance(value, str):
+      try:
+        return kind(value.strip())
+      except ValueError:
+        pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+      return kind(value)
+    elif kind is float and isinstance(value, float):
+      return value
+    raise ValueError(f"expected {'an integer' if kind is int else 'a number'}, got {value!r}")
+  if not isinstance(value, kind):
+    raise ValueError(f"expected a {kind.__name__}, got {value!r}")
+  return value
 
 
 def to_dict(config) -> dict:
@@ -438,15 +537,15 @@ def to_dict(config) -> dict:
 
 def from_dict(cls, values: dict):
   """Rebuilds a (nested) config dataclass from `to_dict`'s output."""
+  types = typing.get_type_hints(cls)
   kwargs = {}
   for field in dataclasses.fields(cls):
     if field.name not in values:
       continue
     value = values[field.name]
-    default = getattr(cls(), field.name)
-    if dataclasses.is_dataclass(default):
-      value = from_dict(type(default), value)
-    elif isinstance(default, tuple) and value is not None:
+    if dataclasses.is_dataclass(types[field.name]):
+      value = from_dict(types[field.name], value)
+    elif isinstance(value, list):   # JSON has no tuples
       value = tuple(value)
     kwargs[field.name] = value
   return cls(**kwargs)

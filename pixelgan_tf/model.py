@@ -22,6 +22,9 @@ def validate(config: ModelConfig) -> None:
   """Raises ValueError naming the problem with a model configuration."""
   if config.kind not in MODEL_KINDS:
     raise ValueError(f"Unknown model kind {config.kind!r}; choose one of {MODEL_KINDS}.")
+  if config.image_shape is None:
+    raise ValueError("model.image_shape is unset: set it, or let train.resolve take it from "
+                     "the data.")
   shape = tuple(config.image_shape)
   if len(shape) != 3 or shape[0] < 4 or shape[1] < 4 or shape[2] < 1:
     raise ValueError(

@@ -34,7 +34,9 @@ def validate(config: PriorConfig) -> None:
     raise ValueError(f"Unknown prior {config.kind!r}; choose one of {PRIOR_KINDS}.")
   if config.kind in ("gaussian", "gaussian_categorical", "mixture_of_gaussians"):
     if config.dim < 1:
-      raise ValueError(f"A {config.kind} prior needs a code dimension dim >= 1, got {config.dim}.")
+      raise ValueError(f"A {config.kind} prior needs a code dimension dim >= 1, got "
+                       f"{config.dim}: set model.prior.dim (--dim), or choose a preset "
+                       f"that sets it (e.g. mnist_gaussian).")
   if config.kind in ("categorical", "gaussian_categorical", "mixture_of_gaussians"):
     if config.categories < 2:
       raise ValueError(

@@ -59,24 +59,46 @@ def validate(config: ExperimentConfig) -> None:
 
 
 def resolve(config: ExperimentConfig, splits) -> ExperimentConfig:
-  """Fills in what the data decides: image shape, classes and, if unset, binarization.
+  """Fills in what the data decides and the user left unset (None).
 
-  Semi-supervised training (labels > 0) uses one category per class; a prior
-  with another number of categories is refused by `model.validate`, not
-  changed. `data.binarize` left at None follows the likelihood; a value that
-  contradicts it is refused.
+  `model.image_shape` becomes the data's; `model.num_classes` the data's
+  classes for semi-supervised training (labels > 0, a model with a code), else
+  0; `data.binarize` what the likelihood needs. A value the user set is kept
+  if it agrees and refused if it does not. A prior with another number of
+  categories than the classes is refused by `model.validate`, not changed.
 
   Raises:
     ValueError: an explicit setting does not fit the data or the likelihood.
   """
-  model = config.model
-  supervised = config.data.labels > 0 and model.kind != "pixelcnn"
-  model = dataclasses.replace(model, image_shape=tuple(splits.image_shape),
-                              num_classes=splits.num_classes if supervised else 0)
+  model = dataclasses.replace(config.model, image_shape=_image_shape(config, splits),
+                              num_classes=_num_classes(config, splits))
   validate_model(model)   # before anything is written to the run directory
   return dataclasses.replace(config, model=model,
                              data=dataclasses.replace(config.data,
                                                       binarize=_binarize(config)))
+
+
+def _image_shape(config: ExperimentConfig, splits) -> tuple:
+  """The data's image shape, or the user's matching one."""
+  shape, data_shape = config.model.image_shape, tuple(splits.image_shape)
+  if shape is not None and tuple(shape) != data_shape:
+    raise ValueError(f"model.image_shape={tuple(shape)}, but the {config.data.dataset} images "
+                     f"are {data_shape}: leave model.image_shape unset (none) to follow the data.")
+  return data_shape
+
+
+def _num_classes(config: ExperimentConfig, splits) -> int:
+  """The classes the model learns from labels (0 without), or the user's matching number."""
+  supervised = config.data.labels > 0 and config.model.kind != "pixelcnn"
+  from_data = splits.num_classes if supervised else 0
+  classes = config.model.num_classes
+  if classes is not None and classes != from_data:
+    why = (f"the {config.data.dataset} labels have {splits.num_classes} classes" if supervised
+           else "this run trains without labels" if config.model.kind != "pixelcnn"
+           else "the plain PixelCNN has no code to classify with")
+    raise ValueError(f"model.num_classes={classes}, but {why}: leave model.num_classes unset "
+                     f"(none) to follow the data.")
+  return from_data
 
 
 def _binarize(config: ExperimentConfig) -> bool:

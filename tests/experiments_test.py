@@ -1,4 +1,4 @@
-"""Tests of the Table 1 protocol: rows, commands, aggregation over seeds, learning curves."""
+"""Tests of the Table 1 tools: rows, commands, launching, aggregation over seeds, learning curves."""
 
 import json
 import os
@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import aggregate, class_report, cluster_report, code_usage, plot_curves, protocol
+from experiments import (aggregate, class_report, cluster_report, code_usage, launcher,
+                         learning_curves, plot_curves, rows, seed_statistics, table1_markdown)
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import train
 from pixelgan_tf.data import Splits
@@ -19,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _write_run(root, row, seed, error, metric="error", step=1000, seconds=600.0, final=True,
                config=None):
-  directory = protocol.run_directory(str(root), row, seed)
+  directory = rows.run_directory(str(root), row, seed)
   os.makedirs(directory)
   if config is not None:
     with open(os.path.join(directory, "config.json"), "w") as f:
@@ -33,17 +34,27 @@ def _write_run(root, row, seed, error, metric="error", step=1000, seconds=600.0,
     json.dump(results, f)
 
 
-@pytest.mark.parametrize("row", sorted(protocol.ROWS))
-def test_every_row_names_an_existing_preset(row):
-  presets = [f.split("=", 1)[1] for f in protocol.ROWS[row].flags if f.startswith("--preset=")]
-  assert len(presets) == 1 and presets[0] in config_lib.EXPERIMENTS
+@pytest.mark.parametrize("entry", [*rows.ROWS.values(), *rows.FIGURES.values()])
+def test_every_row_and_figure_names_an_existing_preset(entry):
+  assert entry.preset in config_lib.EXPERIMENTS
+  assert [f for f in entry.flags if f.startswith("--preset=")] == [f"--preset={entry.preset}"]
 
 
-@pytest.mark.parametrize("name", sorted(protocol.FIGURES))
-def test_every_figure_names_an_existing_preset(name):
-  flags = protocol.FIGURES[name].flags
-  assert any(f.split("=", 1)[1] in config_lib.EXPERIMENTS for f in flags
-             if f.startswith("--preset="))
+def test_a_rows_overrides_become_set_flags_that_parse_back_to_the_same_values():
+  overrides = {"train.time_budget_s": 900.0, "model.encoder.filters": (16, 32),
+               "data.binarize": False, "model.decoder.head_units": None, "data.labels": 20}
+  flags = rows.preset_flags("mnist_semi", overrides)
+  assert flags == ["--preset=mnist_semi", "--set=train.time_budget_s=900.0",
+                   "--set=model.encoder.filters=16,32", "--set=data.binarize=false",
+                   "--set=model.decoder.head_units=none", "--set=data.labels=20"]
+  config, _ = config_lib.from_command_line(
+      "mnist_semi", {}, [f.split("=", 1)[1] for f in flags[1:]])
+  for path, value in overrides.items():
+    section, field = path.rsplit(".", 1)
+    holder = config
+    for part in section.split("."):
+      holder = getattr(holder, part)
+    assert getattr(holder, field) == value, path
 
 
 @pytest.mark.parametrize("preset,shape,classes", [
@@ -66,20 +77,21 @@ def test_gpu_presets_build_and_take_a_training_step(preset, shape, classes):
 
 
 def test_commands_give_each_seed_its_own_run_directory():
-  first = protocol.command("mnist_100", 0, "runs/t")
-  second = protocol.command("mnist_100", 1, "runs/t", extra=["--steps=5"])
-  assert first[0] == "launch/main.py" and "--labels=100" in first
+  first = rows.command("mnist_100", 0, "runs/t")
+  second = rows.command("mnist_100", 1, "runs/t", extra=["--steps=5"])
+  assert first[0] == "launch/main.py"
   assert "--seed=0" in first and "--workdir=runs/t/mnist_100/seed0" in first
   assert "--seed=1" in second and second[-1] == "--steps=5"
+  assert first[1:3] == ["--preset=mnist_semi", "--set=data.labels=100"]
   with pytest.raises(ValueError, match="Unknown row 'mnist_7'"):
-    protocol.command("mnist_7", 0, "runs/t")
+    rows.command("mnist_7", 0, "runs/t")
 
 
 def test_launch_prints_the_command_and_returns_its_exit_status(tmp_path, capsys):
   marker = tmp_path / "ran"
   script = f"import pathlib, sys; pathlib.Path({str(marker)!r}).touch(); sys.exit(3)"
-  assert protocol.launch(["-c", script], dry_run=True) == 0 and not marker.exists()
-  assert protocol.launch(["-c", script]) == 3 and marker.exists()
+  assert launcher.run_python(["-c", script], dry_run=True) == 0 and not marker.exists()
+  assert launcher.run_python(["-c", script]) == 3 and marker.exists()
   assert capsys.readouterr().out.splitlines()[0].startswith("python -c ")
 
 
@@ -93,25 +105,25 @@ def test_launch_many_runs_commands_at_once_each_logging_to_its_own_file(tmp_path
     return ["-c", script, f"--workdir={tmp_path / 'runs' / name}"]
 
   commands = [command("a", "b"), command("b", "a")]
-  assert protocol.launch_many(commands, parallel=2) == [0, 0]
+  assert launcher.run_python_many(commands, parallel=2) == [0, 0]
   assert "run a" in (tmp_path / "runs" / "a.log").read_text()
   assert "run b" in (tmp_path / "runs" / "b.log").read_text()
   with pytest.raises(ValueError, match="parallel must be >= 1"):
-    protocol.launch_many(commands, parallel=0)
+    launcher.run_python_many(commands, parallel=0)
   with pytest.raises(ValueError, match="No --workdir"):
-    protocol.launch_many([["-c", "pass"], ["-c", "pass"]], parallel=2)
+    launcher.run_python_many([["-c", "pass"], ["-c", "pass"]], parallel=2)
 
 
-def test_recorded_runs_are_finished_seeds_of_protocol_rows():
+def test_recorded_runs_are_finished_seeds_of_table1_rows():
   # RESULTS.md tabulates results/<machine>/ with experiments.aggregate: a renamed row or a
   # record of an unfinished run would silently drop out of its table.
   results = os.path.join(ROOT, "results")
   for machine in sorted(os.listdir(results)):
     root = os.path.join(results, machine)
     for row in sorted(os.listdir(root)):
-      assert row in protocol.ROWS, f"{machine}/{row} is not a row of protocol.ROWS"
+      assert row in rows.ROWS, f"{machine}/{row} is not a row of rows.ROWS"
       seeds = [name for name in os.listdir(os.path.join(root, row)) if name.startswith("seed")]
-      result = protocol.collect(root, row)
+      result = seed_statistics.collect(root, row)
       assert result is not None and len(result.errors) == len(seeds), f"{machine}/{row}"
 
 
@@ -119,10 +131,10 @@ def test_seeds_aggregate_to_mean_and_sample_std(tmp_path):
   _write_run(tmp_path, "mnist_100", 0, 0.01, seconds=3600)
   _write_run(tmp_path, "mnist_100", 1, 0.03, seconds=1800)
   _write_run(tmp_path, "mnist_100", 2, 0.5, final=False)   # still training: left out
-  result = protocol.collect(str(tmp_path), "mnist_100")
+  result = seed_statistics.collect(str(tmp_path), "mnist_100")
   assert result.errors == pytest.approx((1.0, 3.0))
   assert result.mean == pytest.approx(2.0) and result.std == pytest.approx(2 ** 0.5)
-  table = protocol.markdown_table(str(tmp_path), ["mnist_100", "svhn_1000"])
+  table = table1_markdown.markdown_table(str(tmp_path), ["mnist_100", "svhn_1000"])
   lines = table.splitlines()
   assert "| MNIST 100 | 1.08 ± 0.15 | 2.00 ± 1.41 | 2 | 1000 | 0.50–1.00 |" in lines[2]
   assert "| SVHN 1000 | 6.96 ± 0.55 | not run | 0 |" in lines[3]
@@ -136,7 +148,7 @@ def _config_json(seed, data_dir="/data", normalize_logits=True):
 def test_seeds_of_one_recipe_aggregate_whatever_their_seed_and_data_directory(tmp_path):
   _write_run(tmp_path, "mnist_100", 0, 0.01, config=_config_json(0, "/a"))
   _write_run(tmp_path, "mnist_100", 1, 0.03, config=_config_json(1, "/b"))
-  assert protocol.collect(str(tmp_path), "mnist_100").errors == pytest.approx((1.0, 3.0))
+  assert seed_statistics.collect(str(tmp_path), "mnist_100").errors == pytest.approx((1.0, 3.0))
 
 
 def test_seeds_spread_differently_over_devices_aggregate(tmp_path):
@@ -145,49 +157,49 @@ def test_seeds_spread_differently_over_devices_aggregate(tmp_path):
   distributed["train"] = {"strategy": "multi_worker", "steps_per_execution": 10}
   _write_run(tmp_path, "mnist_100", 0, 0.01, config=_config_json(0))
   _write_run(tmp_path, "mnist_100", 1, 0.03, config=distributed)
-  assert protocol.collect(str(tmp_path), "mnist_100").errors == pytest.approx((1.0, 3.0))
+  assert seed_statistics.collect(str(tmp_path), "mnist_100").errors == pytest.approx((1.0, 3.0))
 
 
 def test_seeds_of_different_recipes_are_not_averaged(tmp_path):
   _write_run(tmp_path, "mnist_100", 0, 0.07, config=_config_json(0, normalize_logits=False))
   _write_run(tmp_path, "mnist_100", 1, 0.03, config=_config_json(1))
   with pytest.raises(ValueError, match="differ in model.encoder.normalize_logits"):
-    protocol.collect(str(tmp_path), "mnist_100")
+    seed_statistics.collect(str(tmp_path), "mnist_100")
   # A field that one configuration lacks (an older version's) counts as a difference.
   _write_run(tmp_path, "mnist_50", 0, 0.07, config={"data": {"seed": 0}})
   _write_run(tmp_path, "mnist_50", 1, 0.03, config=_config_json(1))
   with pytest.raises(ValueError, match="data.labels, model.encoder.normalize_logits"):
-    protocol.collect(str(tmp_path), "mnist_50")
+    seed_statistics.collect(str(tmp_path), "mnist_50")
 
 
 def test_unsupervised_rows_read_the_clustering_error(tmp_path):
   _write_run(tmp_path, "mnist_unsupervised", 0, 0.05, metric="clustering_error")
-  assert protocol.collect(str(tmp_path), "mnist_unsupervised").errors == pytest.approx((5.0,))
+  assert seed_statistics.collect(str(tmp_path), "mnist_unsupervised").errors == pytest.approx((5.0,))
   _write_run(tmp_path, "mnist_20", 0, 0.05, metric="clustering_error")
   with pytest.raises(ValueError, match="no test 'error'"):
-    protocol.collect(str(tmp_path), "mnist_20")
+    seed_statistics.collect(str(tmp_path), "mnist_20")
 
 
 def test_learning_curve_reads_step_time_and_errors(tmp_path):
   _write_run(tmp_path, "mnist_100", 0, 0.04, step=2000, seconds=90.0)
-  curve = protocol.learning_curve(
-      os.path.join(protocol.run_directory(str(tmp_path), "mnist_100", 0), "results.json"))
+  curve = learning_curves.learning_curve(
+      os.path.join(rows.run_directory(str(tmp_path), "mnist_100", 0), "results.json"))
   assert curve == [pytest.approx((2000, 1.5, 4.0, 4.0))]
 
 
 def test_learning_curve_of_an_unsupervised_row_reads_its_clustering_error(tmp_path):
   _write_run(tmp_path, "mnist_unsupervised", 0, 0.25, metric="clustering_error")
-  run = protocol.run_directory(str(tmp_path), "mnist_unsupervised", 0)
-  assert protocol.metric_of_run(run) == "clustering_error"
-  assert protocol.metric_of_run(str(tmp_path / "my_run")) == "error"
+  run = rows.run_directory(str(tmp_path), "mnist_unsupervised", 0)
+  assert learning_curves.metric_of_run(run) == "clustering_error"
+  assert learning_curves.metric_of_run(str(tmp_path / "my_run")) == "error"
   path = os.path.join(run, "results.json")
   with open(path) as f:
     results = json.load(f)
   del results["history"][0]["validation"]["clustering_error"]   # scored on test only
   with open(path, "w") as f:
     json.dump(results, f)
-  assert protocol.learning_curve(path) == []
-  [(step, minutes, validation, test)] = protocol.learning_curve(path, "clustering_error")
+  assert learning_curves.learning_curve(path) == []
+  [(step, minutes, validation, test)] = learning_curves.learning_curve(path, "clustering_error")
   assert (step, test) == (1000, pytest.approx(25.0)) and minutes == pytest.approx(10.0)
   assert np.isnan(validation)
   # The printed table drops the validation column that no evaluation filled.
@@ -295,10 +307,15 @@ def test_scripts_print_commands_and_tables(tmp_path):
             f"--root={tmp_path}", "--dry_run")
   assert dry.returncode == 0, dry.stderr
   assert dry.stdout.splitlines() == [
-      f"python launch/main.py --preset=mnist_semi --labels=50 --seed=3 "
+      f"python launch/main.py --preset=mnist_semi --set=data.labels=50 --seed=3 "
       f"--workdir={tmp_path}/mnist_50/seed3",
-      f"python launch/main.py --preset=norb_semi --labels=1000 --seed=3 "
+      f"python launch/main.py --preset=norb_semi --set=data.labels=1000 --seed=3 "
       f"--workdir={tmp_path}/norb_1000/seed3"]
+  own_seeds = run("experiments.run_table1", "--rows=mnist_100_cpu_hour", f"--root={tmp_path}",
+                  "--dry_run")
+  assert own_seeds.returncode == 0, own_seeds.stderr
+  assert [line.split()[-2] for line in own_seeds.stdout.splitlines()] == [
+      f"--seed={seed}" for seed in rows.ROWS["mnist_100_cpu_hour"].seeds]
   bad = run("experiments.run_table1", "--rows=mnist_7", "--dry_run")
   assert bad.returncode != 0 and "Unknown row 'mnist_7'" in bad.stderr
   _write_run(tmp_path, "mnist_50", 0, 0.02)

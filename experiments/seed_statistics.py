@@ -1,0 +1,105 @@
+"""The finished seeds of a Table 1 row, read from their run directories, and their mean and spread."""
+
+import dataclasses
+import json
+import math
+import os
+from typing import Dict, Optional, Tuple
+
+from experiments.rows import ROWS
+
+
+@dataclasses.dataclass(frozen=True)
+class RowResult:
+  """The finished seeds of one row: test errors in %, with their training budget."""
+  row: str
+  errors: Tuple[float, ...]
+  steps: Tuple[int, ...]
+  train_hours: Tuple[Optional[float], ...]
+
+  @property
+  def mean(self) -> float:
+    return sum(self.errors) / len(self.errors)
+
+  @property
+  def std(self) -> float:
+    """The sample standard deviation (0 for one seed)."""
+    if len(self.errors) < 2:
+      return 0.0
+    mean = self.mean
+    return math.sqrt(sum((e - mean) ** 2 for e in self.errors) / (len(self.errors) - 1))
+
+
+# Fields that may differ between the seeds of one row.
+_PER_RUN_FIELDS = ("data.seed", "data.data_dir",
+                   # How a run was spread over devices and calls, not what it computes:
+                   "train.strategy", "train.devices", "train.collective_timeout_s",
+                   "train.slurm_port_base", "train.steps_per_execution")
+
+
+def _flatten(tree: dict, prefix: str = "") -> Dict[str, object]:
+  flat = {}
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      flat.update(_flatten(value, f"{prefix}{key}."))
+    else:
+      flat[prefix + key] = value
+  return flat
+
+
+def _check_same_recipe(configs: Dict[str, dict]) -> None:
+  """Raises ValueError naming the fields in which the seeds' config.json differ.
+
+  A mean over seeds is only a mean of one recipe: a preset that changed between
+  runs would otherwise be averaged with its old self. (Compared as plain JSON,
+  leaf by leaf, not through `pixelgan_tf.config`: importing the package would
+  load TensorFlow into every `run_table1` and `aggregate`.)
+  """
+  names = sorted(configs)
+  first = _flatten(configs[names[0]]) if names else {}
+  for name in names[1:]:
+    other = _flatten(configs[name])
+    fields = sorted(key for key in set(first) | set(other)
+                    if key not in _PER_RUN_FIELDS and first.get(key) != other.get(key))
+    if fields:
+      raise ValueError(f"{names[0]} and {name} were run with different configurations "
+                       f"(they differ in {', '.join(fields)}): keep each recipe's runs "
+                       f"under its own root.")
+
+
+def collect(root: str, row: str) -> Optional[RowResult]:
+  """The finished seeds of `row` under `root` (runs without a final result are skipped).
+
+  Raises ValueError if the finished seeds were run with different configurations.
+  """
+  directory = os.path.join(root, row)
+  if not os.path.isdir(directory):
+    return None
+  errors, steps, hours, configs = [], [], [], {}
+  for name in sorted(os.listdir(directory)):
+    run = os.path.join(directory, name)
+    path = os.path.join(run, "results.json")
+    if not (name.startswith("seed") and os.path.isfile(path)):
+      continue
+    with open(path) as f:
+      results = json.load(f)
+    if "final" not in results:   # still training
+      continue
+    metric = ROWS[row].metric
+    test = results["final"]["test"]
+    if metric not in test:
+      raise ValueError(f"{path} has no test {metric!r} (it has {sorted(test)}): "
+                       f"is it a run of another row?")
+    errors.append(100.0 * test[metric])
+    steps.append(int(results["step"]))
+    history = results.get("history") or [{}]
+    seconds = history[-1].get("train_seconds")
+    hours.append(None if seconds is None else seconds / 3600.0)
+    config_path = os.path.join(run, "config.json")
+    if os.path.isfile(config_path):
+      with open(config_path) as f:
+        configs[run] = json.load(f)
+  _check_same_recipe(configs)
+  if not errors:
+    return None
+  return RowResult(row, tuple(errors), tuple(steps), tuple(hours))
