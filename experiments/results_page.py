@@ -35,17 +35,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from absl import app, flags
 
-# The one place that knows experiments.protocol: the rows (their columns, metrics and
+# The one place that knows the experiment modules: the rows (their columns, metrics and
 # order), the Table 1 renderer, a row's learning curve, and which config fields may
 # differ between the seeds of one recipe.
-from experiments import protocol
+from experiments import learning_curves, rows, seed_statistics, table1_markdown as table1
 
-ROWS = protocol.ROWS
-table1_markdown = protocol.markdown_table
-learning_curve = protocol.learning_curve
-flatten_config = protocol._flatten
-PER_RUN_FIELDS = protocol._PER_RUN_FIELDS
-collect_row = protocol.collect   # raises if a recipe's seeds were run with other configs
+ROWS = rows.ROWS
+table1_markdown = table1.markdown_table
+learning_curve = learning_curves.learning_curve
+flatten_config = seed_statistics.flatten_config
+PER_RUN_FIELDS = seed_statistics.PER_RUN_FIELDS
+collect_row = seed_statistics.collect   # raises if a recipe's seeds were run with other configs
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

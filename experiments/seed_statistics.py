@@ -31,17 +31,19 @@ class RowResult:
 
 
 # Fields that may differ between the seeds of one row.
-_PER_RUN_FIELDS = ("data.seed", "data.data_dir",
+PER_RUN_FIELDS = ("data.seed", "data.data_dir",
                    # How a run was spread over devices and calls, not what it computes:
                    "train.strategy", "train.devices", "train.collective_timeout_s",
-                   "train.slurm_port_base", "train.steps_per_execution")
+                   "train.slurm_port_base", "train.steps_per_execution",
+                   # Measurements that do not change the training:
+                   "train.diagnose_every")
 
 
-def _flatten(tree: dict, prefix: str = "") -> Dict[str, object]:
+def flatten_config(tree: dict, prefix: str = "") -> Dict[str, object]:
   flat = {}
   for key, value in tree.items():
     if isinstance(value, dict):
-      flat.update(_flatten(value, f"{prefix}{key}."))
+      flat.update(flatten_config(value, f"{prefix}{key}."))
     else:
       flat[prefix + key] = value
   return flat
@@ -56,11 +58,11 @@ def _check_same_recipe(configs: Dict[str, dict]) -> None:
   load TensorFlow into every `run_table1` and `aggregate`.)
   """
   names = sorted(configs)
-  first = _flatten(configs[names[0]]) if names else {}
+  first = flatten_config(configs[names[0]]) if names else {}
   for name in names[1:]:
-    other = _flatten(configs[name])
+    other = flatten_config(configs[name])
     fields = sorted(key for key in set(first) | set(other)
-                    if key not in _PER_RUN_FIELDS and first.get(key) != other.get(key))
+                    if key not in PER_RUN_FIELDS and first.get(key) != other.get(key))
     if fields:
       raise ValueError(f"{names[0]} and {name} were run with different configurations "
                        f"(they differ in {', '.join(fields)}): keep each recipe's runs "

@@ -242,7 +242,7 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_
     ("--labels=-1", "labels"),
     ("--dataset=imagenet", "dataset"),
     ("--set=model.decoder.widht=3", "Unknown config field"),
-    ("--prior=gaussian --labels=100", "needs a categorical code"),
+    ("--prior=gaussian --dim=8 --labels=100", "needs a categorical code"),
 ])
 def test_bad_input_fails_fast_with_a_clear_message(data_dir, tmp_path, flag, message):
   workdir = str(tmp_path / "run")

@@ -8,7 +8,8 @@ data of the dataset's shape ("resolved"). The resolved configs must be equal.
 Before resolve, `model.image_shape` and `model.num_classes` now stay None ("from
 the data") where the old presets wrote a value that resolve then overwrote, so
 those two fields are compared only once resolved; every other field is
-compared before resolve too.
+compared before resolve too. Fields added since (`ADDED_FIELDS`) must hold
+their defaults everywhere, and are then left out of the comparison.
 """
 
 import json
@@ -30,6 +31,9 @@ DATA = {"mnist": ((28, 28, 1), 10), "fashion_mnist": ((28, 28, 1), 10),
         "svhn_cropped": ((32, 32, 3), 10), "cifar10": ((32, 32, 3), 10),
         "smallnorb": ((32, 32, 1), 5)}
 DATA_DERIVED = ("image_shape", "num_classes")
+# Fields that did not exist when the snapshot was written: (path, default).
+ADDED_FIELDS = ((("train", "diagnose_every"), 0),
+                (("model", "phases", "adversarial_warmup_steps"), 0))
 
 
 def _resolved(config) -> dict:
@@ -42,7 +46,14 @@ def _resolved(config) -> dict:
 
 
 def _as_json(config) -> dict:
-  return json.loads(json.dumps(config_lib.to_dict(config)))   # tuples as lists, as stored
+  """The config as the snapshot stores it (tuples as lists), without `ADDED_FIELDS`."""
+  values = json.loads(json.dumps(config_lib.to_dict(config)))
+  for path, default in ADDED_FIELDS:
+    parent = values
+    for part in path[:-1]:
+      parent = parent[part]
+    assert parent.pop(path[-1]) == default, ".".join(path)
+  return values
 
 
 def _without_data_derived(values: dict) -> dict:
