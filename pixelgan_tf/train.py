@@ -254,7 +254,7 @@ def open_run(config: ExperimentConfig, workdir: str) -> OpenedRun:
   splits = data_lib.load_splits(config.data)
   config = resolve(config, splits)
   run = distribute.run_directory(workdir, strategy)
-  run.claim(config)
+  run.check_and_write_config(config)
   model = build_model(config, strategy)
   checkpoints = distribute.checkpoint_manager(model.checkpoint(), run,
                                               config.train.keep_checkpoints)
