@@ -7,12 +7,13 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from pixelgan_tf import losses, priors, random
+from pixelgan_tf import evaluation, losses, priors, random
 from pixelgan_tf.config import MODEL_KINDS, ModelConfig
 from pixelgan_tf.decoder import PixelCNNDecoder
 from pixelgan_tf.discriminator import CodeDiscriminator
 from pixelgan_tf.encoder import CATEGORICAL_LOGITS, Encoder
 from pixelgan_tf.factorized_decoder import FactorizedDecoder
+from pixelgan_tf.likelihoods import bits_per_dim
 
 # Phase ids, used to give every phase its own noise stream.
 RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED = range(4)
@@ -324,7 +325,7 @@ class PixelGANAutoencoder(keras.Model):
       scaled = optimizer.scale_loss(weighted)
     self._apply("supervised", tape, scaled)
     return {"supervised_loss": loss,
-            "supervised_accuracy": 1.0 - losses.classification_error(logits, labels)}
+            "supervised_accuracy": 1.0 - evaluation.classification_error(logits, labels)}
 
   # --- Keras entry points -------------------------------------------------------
 
@@ -349,7 +350,7 @@ class PixelGANAutoencoder(keras.Model):
     data = self._as_batch(data)
     images = data["images"]
     nll = self.reconstruction_phase(images)["nll"]
-    values = {"nll": nll, "bits_per_dim": losses.bits_per_dim(nll, self.num_dims)}
+    values = {"nll": nll, "bits_per_dim": bits_per_dim(nll, self.num_dims)}
     if self.discriminators:
       values.update(self.discriminator_phase(images))
       values.update(self.generator_phase(images))
@@ -363,9 +364,9 @@ class PixelGANAutoencoder(keras.Model):
     data = self._as_batch(data)
     images = data["images"]
     nll, outputs = self.score(images)
-    values = {"nll": nll, "bits_per_dim": losses.bits_per_dim(nll, self.num_dims)}
+    values = {"nll": nll, "bits_per_dim": bits_per_dim(nll, self.num_dims)}
     if "labels" in data and self.can_classify:
-      values["error"] = losses.classification_error(outputs[CATEGORICAL_LOGITS], data["labels"])
+      values["error"] = evaluation.classification_error(outputs[CATEGORICAL_LOGITS], data["labels"])
     return self._record(values)
 
   def classify(self, images: tf.Tensor) -> tf.Tensor:

@@ -18,6 +18,7 @@ from pixelgan_tf.callbacks import completed_steps
 from pixelgan_tf.callbacks import TrainingDivergedError  # noqa: F401  (launch/main.py's)
 from pixelgan_tf.config import ExperimentConfig
 from pixelgan_tf.export import class_code, export_saved_model
+from pixelgan_tf.likelihoods import bits_per_dim
 from pixelgan_tf.model import PixelGANAutoencoder
 from pixelgan_tf.model import validate as validate_model
 from pixelgan_tf.run_directory import RunDirectory
@@ -141,10 +142,10 @@ def evaluate_split(model, images, labels, config: ExperimentConfig, predict=None
     nlls.append(nll.numpy())
     probabilities.append(probs.numpy())
   nll = float(np.mean(np.concatenate(nlls)))
-  results = {"nll": nll, "bits_per_dim": nll / (math.prod(model.image_shape) * math.log(2))}
+  results = {"nll": nll, "bits_per_dim": bits_per_dim(nll, model.num_dims)}
   if model.can_classify:
     probabilities = np.concatenate(probabilities)
-    results["error"] = evaluation.classification_error(probabilities, labels)
+    results["error"] = float(evaluation.classification_error(probabilities, labels))
     return results, probabilities
   return results, None
 
