@@ -127,7 +127,7 @@ def restore_latest(model, manager: tf.train.CheckpointManager) -> int:
 def _predict_function(model):
   @tf.function
   def predict(images):
-    nll, outputs = model.score(images)   # one encoder pass for both
+    nll, outputs = model.nll_and_encoder_outputs(images)   # one encoder pass for both
     probabilities = outputs[priors.CATEGORICAL] if model.can_classify else tf.zeros([0])
     return nll, probabilities
   return predict
@@ -173,7 +173,7 @@ def write_code_histograms(model, images, config) -> None:
   batch = next(iter(data_lib.eval_dataset(images, np.zeros(len(images), np.int64),
                                           dataclasses.replace(config.data,
                                                               batch_size=len(images)))))
-  for name, value in model.encode(batch["images"]).items():
+  for name, value in model.encoder_outputs(batch["images"]).items():
     tf.summary.histogram(f"code/{name}", value)
 
 
@@ -200,7 +200,7 @@ def sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[str, tf
   batch = next(iter(data_lib.eval_dataset(
       splits.validation_images[:per_row], splits.validation_labels[:per_row],
       dataclasses.replace(config.data, batch_size=per_row))))
-  _, code = model.code_of(batch["images"])
+  _, code = model.encoder_outputs_and_code(batch["images"])
   if config.model.kind == "aae":
     means = model.decoder.pixel_likelihood.mean(model.decoder(batch["images"], code))
     grids["inputs_and_means"] = image_grid(tf.concat([batch["images"], means], 0), 2,
