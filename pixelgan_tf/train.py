@@ -25,7 +25,8 @@ from pixelgan_tf.run_directory import RunDirectory
 from pixelgan_tf.sampling import image_grid
 from pixelgan_tf.sampling import sample as draw_samples
 
-_POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+# train.mixed_precision -> the Keras dtype policy it sets.
+_DTYPE_POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 
 
 def validate(config: ExperimentConfig) -> None:
@@ -40,8 +41,8 @@ def validate(config: ExperimentConfig) -> None:
     raise ValueError(f"decay_fraction must be in [0, 1], got {train.decay_fraction}.")
   if train.jit_compile not in ("auto", "on", "off"):
     raise ValueError(f"jit_compile must be auto, on or off, got {train.jit_compile!r}.")
-  if train.mixed_precision not in _POLICIES:
-    raise ValueError(f"mixed_precision must be one of {sorted(_POLICIES)}, "
+  if train.mixed_precision not in _DTYPE_POLICIES:
+    raise ValueError(f"mixed_precision must be one of {sorted(_DTYPE_POLICIES)}, "
                      f"got {train.mixed_precision!r}.")
   if train.steps_per_execution < 1 or train.eval_every % train.steps_per_execution:
     raise ValueError(f"steps_per_execution must be positive and divide eval_every, got "
@@ -95,7 +96,7 @@ def _strategy(config: ExperimentConfig) -> tf.distribute.Strategy:
 
 def build_model(config: ExperimentConfig, strategy=None) -> PixelGANAutoencoder:
   """Builds and compiles the model (with every optimizer) under the strategy's scope."""
-  keras.mixed_precision.set_dtype_policy(_POLICIES[config.train.mixed_precision])
+  keras.mixed_precision.set_dtype_policy(_DTYPE_POLICIES[config.train.mixed_precision])
   strategy = strategy or _strategy(config)
   jit = {"auto": "auto", "on": True, "off": False}[config.train.jit_compile]
   keras.utils.set_random_seed(config.data.seed)   # the weights' initialization
@@ -125,6 +126,7 @@ def restore_latest(model, manager: tf.train.CheckpointManager) -> int:
 
 
 def _predict_function(model):
+  """A tf.function: images [B, H, W, C] -> (NLL [B], class probabilities [B, K] or [0])."""
   @tf.function
   def predict(images):
     nll, outputs = model.nll_and_encoder_outputs(images)   # one encoder pass for both
