@@ -43,7 +43,7 @@ def code_usage(model, batches) -> dict:
 
   @tf.function
   def nlls(images):
-    outputs, code = model.code_of(images)
+    outputs, code = model.encoder_outputs_and_code(images)
     own = -model.decoder.log_prob(images, code)
     other = -model.decoder.log_prob(images, tf.roll(code, shift=1, axis=0))
     if not model.can_classify:

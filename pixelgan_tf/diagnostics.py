@@ -61,7 +61,7 @@ def code_statistics(probabilities: np.ndarray, labels: np.ndarray) -> Dict[str, 
   }
   classes = int(labels.max()) + 1
   if categories == classes:
-    result["error"] = evaluation.classification_error(probabilities, labels)
+    result["error"] = float(evaluation.classification_error(probabilities, labels))
     confusion = np.zeros((classes, categories), np.int64)
     np.add.at(confusion, (labels, winners), 1)
     result["confusion"] = confusion.tolist()
@@ -103,7 +103,7 @@ class CodeDiagnostics(keras.callbacks.Callback):
   def _discriminator_accuracy(self, images: np.ndarray, step: int) -> float:
     model = self._model
     seed = tf.constant([step, 7], tf.int32)
-    outputs = model.encode(images, random.split(seed, 0))
+    outputs = model.encoder_outputs(images, random.split(seed, 0))
     samples = model.prior.sample(len(images), random.split(seed, 1))
     accuracy = [losses.discriminator_accuracy(discriminator(samples[name]),
                                               discriminator(outputs[name]))

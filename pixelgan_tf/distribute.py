@@ -191,7 +191,7 @@ class WorkerRunDirectory(RunDirectory):
     self.export = os.path.join(self.scratch, "export")
     self._results_out = os.path.join(self.scratch, "results.json")
 
-  def claim(self, config) -> None:
+  def check_and_write_config(self, config) -> None:
     """Checks `config` against the chief's, writing nothing."""
     self.check(config)
 

@@ -1,11 +1,21 @@
 """The paper's evaluation protocols, as functions of predicted probabilities."""
 
 import numpy as np
+import tensorflow as tf
 
 
-def classification_error(probabilities: np.ndarray, labels: np.ndarray) -> float:
-  """Fraction of [N] labels that differ from the argmax of [N, K] probabilities."""
-  return float(np.mean(np.argmax(probabilities, axis=-1) != labels))
+def classification_error(scores, labels) -> tf.Tensor:
+  """Fraction of [N] labels that differ from the argmax of [N, K] scores.
+
+  The one definition for the training step (a graph op on logits) and the
+  evaluation (NumPy probabilities); the argmax is the same for both. In
+  float64, so that a split's error is its count of errors over N to the digit.
+
+  Returns:
+    A scalar float64 tensor.
+  """
+  predictions = tf.argmax(scores, axis=-1, output_type=tf.int32)
+  return tf.reduce_mean(tf.cast(predictions != tf.cast(labels, tf.int32), tf.float64))
 
 
 def cluster_labels(probabilities: np.ndarray, labels: np.ndarray) -> np.ndarray:

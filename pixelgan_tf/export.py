@@ -41,12 +41,13 @@ def export_saved_model(model, directory: str) -> str:
   seed_spec = tf.TensorSpec([2], tf.int32, name="seed")
 
   archive.add_endpoint(
-      "log_prob", tf.function(lambda images: {"log_prob": -model.score(images)[0]},
-                              input_signature=[images_spec]))
+      "log_prob", tf.function(
+          lambda images: {"log_prob": -model.nll_and_encoder_outputs(images)[0]},
+          input_signature=[images_spec]))
   if model.has_code:
     code_dim = model.encoder.code_dim
     archive.add_endpoint(
-        "encode", tf.function(lambda images: {"code": model.code_of(images)[1]},
+        "encode", tf.function(lambda images: {"code": model.encoder_outputs_and_code(images)[1]},
                               input_signature=[images_spec]))
     archive.add_endpoint(
         "sample", tf.function(lambda code, seed: {"images": sample(model.decoder, code, seed)},

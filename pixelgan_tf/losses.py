@@ -2,8 +2,6 @@
 
 import tensorflow as tf
 
-from pixelgan_tf.likelihoods import bits_per_dim  # noqa: F401  (re-exported)
-
 
 def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
   """Cross-entropy of telling prior samples (label 1) from data codes (label 0).
@@ -38,8 +36,3 @@ def supervised_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
   return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
       labels=tf.cast(labels, tf.int32), logits=tf.cast(logits, tf.float32)))
 
-
-def classification_error(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-  """Fraction of [B] labels that differ from the argmax of [B, K] logits."""
-  predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
-  return tf.reduce_mean(tf.cast(predictions != tf.cast(labels, tf.int32), tf.float32))

@@ -7,12 +7,13 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from pixelgan_tf import losses, priors, random
+from pixelgan_tf import evaluation, losses, priors, random
 from pixelgan_tf.config import MODEL_KINDS, ModelConfig
 from pixelgan_tf.decoder import PixelCNNDecoder
 from pixelgan_tf.discriminator import CodeDiscriminator
 from pixelgan_tf.encoder import CATEGORICAL_LOGITS, Encoder
 from pixelgan_tf.factorized_decoder import FactorizedDecoder
+from pixelgan_tf.likelihoods import bits_per_dim
 
 # Phase ids, used to give every phase its own noise stream.
 RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED = range(4)
@@ -147,7 +148,7 @@ class PixelGANAutoencoder(keras.Model):
   def build(self, images_shape=None):
     """Creates every sub-network's weights from the configured image shape."""
     images = tf.zeros((1,) + self.image_shape)
-    outputs, code = self.code_of(images)
+    outputs, code = self.encoder_outputs_and_code(images)
     for name, discriminator in self.discriminators.items():
       discriminator(outputs[name])
     self.decoder(images, code)
@@ -242,7 +243,7 @@ class PixelGANAutoencoder(keras.Model):
     replica_id = replica.replica_id_in_sync_group if replica is not None else 0
     return phase_seed(self.optimizer.iterations, replica_id, phase)
 
-  def _apply(self, phase: str, tape: tf.GradientTape, loss: tf.Tensor) -> None:
+  def _apply_gradients(self, phase: str, tape: tf.GradientTape, loss: tf.Tensor) -> None:
     optimizer = self.phase_optimizers[phase]
     variables = self.phase_variables()[phase]
     gradients = tape.gradient(loss, variables)
@@ -251,45 +252,54 @@ class PixelGANAutoencoder(keras.Model):
     pairs = [(g, v) for g, v in zip(gradients, variables) if g is not None]
     optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
 
-  def _replicas(self) -> float:
+  def _num_replicas(self) -> float:
     return float(tf.distribute.get_strategy().num_replicas_in_sync)
 
-  def code_of(self, images: tf.Tensor, seed=None, training=False):
-    """(encoder outputs, code [B, code_dim]), or (None, None) without a code."""
-    if not self.has_code:
-      return None, None
-    outputs = self.encode(images, seed, training)
-    return outputs, self.encoder.code(outputs)
+  def encoder_outputs(self, images: tf.Tensor, seed=None,
+                      training=False) -> Dict[str, tf.Tensor]:
+    """The encoder's heads for images [B, H, W, C] in data space; seed None means n = 0.
 
-  def score(self, images: tf.Tensor):
-    """(NLL [B] in nats, deterministic encoder outputs or None), one encoder pass."""
-    outputs, code = self.code_of(images)
-    return -self.decoder.log_prob(images, code), outputs
-
-  def encode(self, images: tf.Tensor, seed=None, training=False) -> Dict[str, tf.Tensor]:
-    """Encoder outputs for images in data space; seed None means n = 0.
-
-    `training` (set by the training phases) normalizes with batch statistics.
+    Returns {component: [B, size]} (a categorical component as probabilities,
+    with its logits under `CATEGORICAL_LOGITS` too). `training` (set by the
+    training phases) normalizes with batch statistics.
     """
     return self.encoder(self.normalize(images), seed=seed, training=training)
+
+  def encoder_outputs_and_code(self, images: tf.Tensor, seed=None, training=False):
+    """(`encoder_outputs`, the code [B, code_dim] the decoder is conditioned on).
+
+    (None, None) for the plain PixelCNN, which has no code.
+    """
+    if not self.has_code:
+      return None, None
+    outputs = self.encoder_outputs(images, seed, training)
+    return outputs, self.encoder.code(outputs)
+
+  def nll_and_encoder_outputs(self, images: tf.Tensor):
+    """(NLL [B] in nats under the deterministic code, `encoder_outputs` or None).
+
+    One encoder pass serves both, for evaluations that also classify.
+    """
+    outputs, code = self.encoder_outputs_and_code(images)
+    return -self.decoder.log_prob(images, code), outputs
 
   def reconstruction_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 1: one step on -log p(x | z = f(x, n)). Returns per-image NLL [B]."""
     optimizer = self.phase_optimizers["reconstruction"]
     seed = self._seed(RECONSTRUCTION)
     with tf.GradientTape() as tape:
-      _, code = self.code_of(images, seed, training=True)
+      _, code = self.encoder_outputs_and_code(images, seed, training=True)
       nll = -self.decoder.log_prob(images, code)
-      loss = tf.reduce_mean(nll) / self._replicas()
+      loss = tf.reduce_mean(nll) / self._num_replicas()
       scaled = optimizer.scale_loss(loss)
-    self._apply("reconstruction", tape, scaled)
+    self._apply_gradients("reconstruction", tape, scaled)
     return {"nll": nll}
 
   def discriminator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 2: one step of every discriminator, prior samples vs data codes."""
     optimizer = self.phase_optimizers["discriminator"]
     seed = self._seed(DISCRIMINATOR)
-    outputs = self.encode(images, random.split(seed, 0), training=True)
+    outputs = self.encoder_outputs(images, random.split(seed, 0), training=True)
     samples = self.prior.sample(tf.shape(images)[0], random.split(seed, 1))
     with tf.GradientTape() as tape:
       loss, accuracy = 0.0, 0.0
@@ -299,8 +309,8 @@ class PixelGANAutoencoder(keras.Model):
         loss += losses.discriminator_loss(real_logits, fake_logits)
         accuracy += losses.discriminator_accuracy(real_logits, fake_logits)
       count = float(len(self.discriminators))
-      scaled = optimizer.scale_loss(loss / count / self._replicas())
-    self._apply("discriminator", tape, scaled)
+      scaled = optimizer.scale_loss(loss / count / self._num_replicas())
+    self._apply_gradients("discriminator", tape, scaled)
     return {"discriminator_loss": loss / count, "discriminator_accuracy": accuracy / count}
 
   def generator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
@@ -308,12 +318,12 @@ class PixelGANAutoencoder(keras.Model):
     optimizer = self.phase_optimizers["generator"]
     seed = self._seed(GENERATOR)
     with tf.GradientTape() as tape:
-      outputs = self.encode(images, seed, training=True)
+      outputs = self.encoder_outputs(images, seed, training=True)
       loss = tf.add_n([losses.generator_loss(discriminator(outputs[name]))
                        for name, discriminator in sorted(self.discriminators.items())])
-      weighted = self.config.phases.generator_weight * loss / self._replicas()
+      weighted = self.config.phases.generator_weight * loss / self._num_replicas()
       scaled = optimizer.scale_loss(weighted)
-    self._apply("generator", tape, scaled)
+    self._apply_gradients("generator", tape, scaled)
     return {"generator_loss": loss}
 
   def supervised_phase(self, images: tf.Tensor, labels: tf.Tensor) -> Dict[str, tf.Tensor]:
@@ -321,17 +331,17 @@ class PixelGANAutoencoder(keras.Model):
     optimizer = self.phase_optimizers["supervised"]
     seed = self._seed(SUPERVISED)
     with tf.GradientTape() as tape:
-      logits = self.encode(images, seed, training=True)[CATEGORICAL_LOGITS]
+      logits = self.encoder_outputs(images, seed, training=True)[CATEGORICAL_LOGITS]
       loss = losses.supervised_loss(logits, labels)
-      weighted = self.config.phases.supervised_weight * loss / self._replicas()
+      weighted = self.config.phases.supervised_weight * loss / self._num_replicas()
       scaled = optimizer.scale_loss(weighted)
-    self._apply("supervised", tape, scaled)
+    self._apply_gradients("supervised", tape, scaled)
     return {"supervised_loss": loss,
-            "supervised_accuracy": 1.0 - losses.classification_error(logits, labels)}
+            "supervised_accuracy": 1.0 - evaluation.classification_error(logits, labels)}
 
   # --- Keras entry points -------------------------------------------------------
 
-  def _record(self, values: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+  def _update_trackers(self, values: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
     for name, value in values.items():
       self.trackers[name].update_state(value)
     results = {name: self.trackers[name].result() for name in values}
@@ -352,7 +362,7 @@ class PixelGANAutoencoder(keras.Model):
     data = self._as_batch(data)
     images = data["images"]
     nll = self.reconstruction_phase(images)["nll"]
-    values = {"nll": nll, "bits_per_dim": losses.bits_per_dim(nll, self.num_dims)}
+    values = {"nll": nll, "bits_per_dim": bits_per_dim(nll, self.num_dims)}
     if self.discriminators:
       values.update(self.discriminator_phase(images))
       values.update(self.generator_phase(images))
@@ -360,26 +370,26 @@ class PixelGANAutoencoder(keras.Model):
       if not self.config.num_classes:
         raise ValueError("Got labels, but the model was configured with num_classes=0.")
       values.update(self.supervised_phase(data["labeled_images"], data["labels"]))
-    return self._record(values)
+    return self._update_trackers(values)
 
   def test_step(self, data):
     data = self._as_batch(data)
     images = data["images"]
-    nll, outputs = self.score(images)
-    values = {"nll": nll, "bits_per_dim": losses.bits_per_dim(nll, self.num_dims)}
+    nll, outputs = self.nll_and_encoder_outputs(images)
+    values = {"nll": nll, "bits_per_dim": bits_per_dim(nll, self.num_dims)}
     if "labels" in data and self.can_classify:
-      values["error"] = losses.classification_error(outputs[CATEGORICAL_LOGITS], data["labels"])
-    return self._record(values)
+      values["error"] = evaluation.classification_error(outputs[CATEGORICAL_LOGITS], data["labels"])
+    return self._update_trackers(values)
 
   def classify(self, images: tf.Tensor) -> tf.Tensor:
     """Class (or cluster) probabilities [B, K] of the deterministic encoder."""
     if not self.can_classify:
       raise ValueError("This model has no categorical code to classify with.")
-    return self.encode(images)[priors.CATEGORICAL]
+    return self.encoder_outputs(images)[priors.CATEGORICAL]
 
   def call(self, images, training=False):
     """The NLL in nats per image [B] under the deterministic encoder's code."""
-    return self.score(images)[0]
+    return self.nll_and_encoder_outputs(images)[0]
 
   @property
   def metrics(self):

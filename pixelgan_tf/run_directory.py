@@ -43,7 +43,7 @@ class RunDirectory:
     with tf.io.gfile.GFile(self.config_path) as f:
       return config_lib.from_dict(config_lib.ExperimentConfig, json.load(f))
 
-  def claim(self, config: config_lib.ExperimentConfig) -> None:
+  def check_and_write_config(self, config: config_lib.ExperimentConfig) -> None:
     """Writes `config`, or checks it against the one a previous run left.
 
     Raises:

@@ -1,30 +1,32 @@
 """Training runs: train_and_evaluate, evaluate, sample and export a run directory."""
 
 import dataclasses
+import functools
 import math
 import os
-import time
-from typing import Dict, Optional
+from typing import Dict
 
 from absl import logging
 import keras
 import numpy as np
 import tensorflow as tf
 
+from pixelgan_tf import callbacks as callbacks_lib
 from pixelgan_tf import data as data_lib
 from pixelgan_tf import diagnostics, distribute, evaluation, priors, schedule
+from pixelgan_tf.callbacks import completed_steps
+from pixelgan_tf.callbacks import TrainingDivergedError  # noqa: F401  (launch/main.py's)
 from pixelgan_tf.config import ExperimentConfig
 from pixelgan_tf.export import class_code, export_saved_model
+from pixelgan_tf.likelihoods import bits_per_dim
 from pixelgan_tf.model import PixelGANAutoencoder
 from pixelgan_tf.model import validate as validate_model
+from pixelgan_tf.run_directory import RunDirectory
 from pixelgan_tf.sampling import image_grid
 from pixelgan_tf.sampling import sample as draw_samples
 
-_POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
-
-
-class TrainingDivergedError(RuntimeError):
-  """A loss became NaN or infinite; the last good checkpoint is kept."""
+# train.mixed_precision -> the Keras dtype policy it sets.
+_DTYPE_POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 
 
 def validate(config: ExperimentConfig) -> None:
@@ -39,8 +41,8 @@ def validate(config: ExperimentConfig) -> None:
     raise ValueError(f"decay_fraction must be in [0, 1], got {train.decay_fraction}.")
   if train.jit_compile not in ("auto", "on", "off"):
     raise ValueError(f"jit_compile must be auto, on or off, got {train.jit_compile!r}.")
-  if train.mixed_precision not in _POLICIES:
-    raise ValueError(f"mixed_precision must be one of {sorted(_POLICIES)}, "
+  if train.mixed_precision not in _DTYPE_POLICIES:
+    raise ValueError(f"mixed_precision must be one of {sorted(_DTYPE_POLICIES)}, "
                      f"got {train.mixed_precision!r}.")
   if train.steps_per_execution < 1 or train.eval_every % train.steps_per_execution:
     raise ValueError(f"steps_per_execution must be positive and divide eval_every, got "
@@ -122,7 +124,7 @@ def _strategy(config: ExperimentConfig) -> tf.distribute.Strategy:
 
 def build_model(config: ExperimentConfig, strategy=None) -> PixelGANAutoencoder:
   """Builds and compiles the model (with every optimizer) under the strategy's scope."""
-  keras.mixed_precision.set_dtype_policy(_POLICIES[config.train.mixed_precision])
+  keras.mixed_precision.set_dtype_policy(_DTYPE_POLICIES[config.train.mixed_precision])
   strategy = strategy or _strategy(config)
   jit = {"auto": "auto", "on": True, "off": False}[config.train.jit_compile]
   keras.utils.set_random_seed(config.data.seed)   # the weights' initialization
@@ -130,11 +132,6 @@ def build_model(config: ExperimentConfig, strategy=None) -> PixelGANAutoencoder:
     model = PixelGANAutoencoder(config.model)
     model.compile(jit_compile=jit, steps_per_execution=config.train.steps_per_execution)
   return model
-
-
-def training_step(model) -> int:
-  """The model's step counter (through numpy: int() fails on a MirroredStrategy's variables)."""
-  return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
 
 
 def restore_latest(model, manager: tf.train.CheckpointManager) -> int:
@@ -153,13 +150,14 @@ def restore_latest(model, manager: tf.train.CheckpointManager) -> int:
       raise ValueError(f"The checkpoint {manager.latest_checkpoint} does not fit this model "
                        f"({error.__class__.__name__}: {str(error)[:300]}). Use a new --workdir.")
     logging.info("Resumed from %s", manager.latest_checkpoint)
-  return training_step(model)
+  return completed_steps(model)
 
 
 def _predict_function(model):
+  """A tf.function: images [B, H, W, C] -> (NLL [B], class probabilities [B, K] or [0])."""
   @tf.function
   def predict(images):
-    nll, outputs = model.score(images)   # one encoder pass for both
+    nll, outputs = model.nll_and_encoder_outputs(images)   # one encoder pass for both
     probabilities = outputs[priors.CATEGORICAL] if model.can_classify else tf.zeros([0])
     return nll, probabilities
   return predict
@@ -174,10 +172,10 @@ def evaluate_split(model, images, labels, config: ExperimentConfig, predict=None
     nlls.append(nll.numpy())
     probabilities.append(probs.numpy())
   nll = float(np.mean(np.concatenate(nlls)))
-  results = {"nll": nll, "bits_per_dim": nll / (math.prod(model.image_shape) * math.log(2))}
+  results = {"nll": nll, "bits_per_dim": bits_per_dim(nll, model.num_dims)}
   if model.can_classify:
     probabilities = np.concatenate(probabilities)
-    results["error"] = evaluation.classification_error(probabilities, labels)
+    results["error"] = float(evaluation.classification_error(probabilities, labels))
     return results, probabilities
   return results, None
 
@@ -198,109 +196,6 @@ def evaluate_run(model, splits, config: ExperimentConfig, predict=None) -> Dict[
   return {"validation": validation, "test": test}
 
 
-class TrainingSummaries(keras.callbacks.Callback):
-  """Every `log_every` steps: the training losses, learning rates and speed to TensorBoard.
-
-  Keras's logs are running means since the round began; the scalars written
-  are the means over the last `log_every` steps, recovered from two of them.
-
-  Args:
-    model: the `PixelGANAutoencoder` being trained.
-    directory: the TensorBoard directory of the training scalars.
-    log_every: steps between writes.
-  """
-
-  def __init__(self, model, directory: str, log_every: int):
-    super().__init__()
-    self._model, self._log_every = model, log_every
-    self._writer = tf.summary.create_file_writer(directory)
-    self._last = None   # (batch in round, running means, time) at the last write
-
-  def on_epoch_begin(self, epoch, logs=None):
-    self._last = (0, {}, time.perf_counter())
-
-  def on_train_batch_end(self, batch, logs=None):
-    step = training_step(self._model)
-    if step % self._log_every or not logs:
-      return
-    done, now = batch + 1, time.perf_counter()
-    last_done, last_means, last_time = self._last
-    with self._writer.as_default(step=step):
-      for name, mean in logs.items():
-        total = float(mean) * done - last_means.get(name, 0.0) * last_done
-        tf.summary.scalar(name, total / (done - last_done))
-      for phase, optimizer in self._model.phase_optimizers.items():
-        tf.summary.scalar(f"learning_rate/{phase}",
-                          float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
-      tf.summary.scalar("steps_per_second", (done - last_done) / (now - last_time))
-    self._last = (done, {name: float(mean) for name, mean in logs.items()}, now)
-
-
-class _RoundEnd(keras.callbacks.Callback):
-  """After every `eval_every` steps: NaN guard, evaluation, checkpoint, summaries."""
-
-  def __init__(self, model, splits, config, run, manager):
-    super().__init__()
-    self._model, self._splits, self._config, self._run = model, splits, config, run
-    self._manager = manager
-    self._predict = _predict_function(model)
-    self._sampler = tf.function(draw_samples, jit_compile=True)   # compiled once per run
-    self._writer = tf.summary.create_file_writer(os.path.join(run.tensorboard, "validation"))
-    self.diverged_at: Optional[int] = None
-    self.history = run.read_history(training_step(model))
-    # Seconds spent in training steps (evaluation, checkpoints and sampling
-    # excluded), carried over a resume: the x-axis of learning curves.
-    self.train_seconds = self.history[-1].get("train_seconds", 0.0) if self.history else 0.0
-    self._round_start = None
-
-  def on_epoch_begin(self, epoch, logs=None):
-    self._round_start = time.perf_counter()
-
-  def _over_budget(self, seconds: float) -> bool:
-    budget = self._config.train.time_budget_s
-    return budget is not None and seconds >= budget
-
-  @property
-  def budget_spent(self) -> bool:
-    return self._over_budget(self.train_seconds)
-
-  def seconds_so_far(self) -> float:
-    """Training seconds, the current round's included."""
-    if self._round_start is None:
-      return self.train_seconds
-    return self.train_seconds + time.perf_counter() - self._round_start
-
-  def on_train_batch_end(self, batch, logs=None):
-    if logs and not all(np.isfinite(v) for v in logs.values()):
-      self.diverged_at = training_step(self._model)
-      self._model.stop_training = True
-    if self._over_budget(self.seconds_so_far()):
-      self._model.stop_training = True   # Keras still ends the round: evaluation, checkpoint
-
-  def on_epoch_end(self, epoch, logs=None):
-    if self.diverged_at is not None:
-      return
-    step = training_step(self._model)
-    self.train_seconds += time.perf_counter() - self._round_start
-    # Recorded before the checkpoint: a run killed in between resumes from the
-    # previous checkpoint (its history is cut there) and evaluates this step again,
-    # instead of resuming past a step that has no evaluation.
-    results = evaluate_run(self._model, self._splits, self._config, self._predict)
-    self.history.append({"step": step, "train_seconds": round(self.train_seconds, 1),
-                         **results})
-    self._run.write_results({"step": step, "latest": results, "history": self.history})
-    self._manager.save(checkpoint_number=step)
-    with self._writer.as_default(step=step):
-      for split, metrics in results.items():
-        for name, value in metrics.items():
-          tf.summary.scalar(f"{split}/{name}", value)
-      write_code_histograms(self._model, self._splits.validation_images[:500], self._config)
-      if (epoch + 1) % self._config.train.sample_every == 0:
-        write_sample_grids(self._model, self._splits, self._config, seed=step,
-                           sampler=self._sampler)
-    logging.info("step %d: %s", step, results)
-
-
 def write_code_histograms(model, images, config) -> None:
   """Histograms of each code component on some validation images."""
   if not model.has_code:
@@ -308,7 +203,7 @@ def write_code_histograms(model, images, config) -> None:
   batch = next(iter(data_lib.eval_dataset(images, np.zeros(len(images), np.int64),
                                           dataclasses.replace(config.data,
                                                               batch_size=len(images)))))
-  for name, value in model.encode(batch["images"]).items():
+  for name, value in model.encoder_outputs(batch["images"]).items():
     tf.summary.histogram(f"code/{name}", value)
 
 
@@ -335,7 +230,7 @@ def sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[str, tf
   batch = next(iter(data_lib.eval_dataset(
       splits.validation_images[:per_row], splits.validation_labels[:per_row],
       dataclasses.replace(config.data, batch_size=per_row))))
-  _, code = model.code_of(batch["images"])
+  _, code = model.encoder_outputs_and_code(batch["images"])
   if config.model.kind == "aae":
     means = model.decoder.pixel_likelihood.mean(model.decoder(batch["images"], code))
     grids["inputs_and_means"] = image_grid(tf.concat([batch["images"], means], 0), 2,
@@ -361,7 +256,27 @@ def write_sample_grids(model, splits, config, seed: int, sampler=None) -> Dict[s
   return grids
 
 
-def _prepare(config: ExperimentConfig, workdir: str):
+@dataclasses.dataclass(frozen=True)
+class OpenedRun:
+  """What every mode (train, eval, sample, export) starts from; made by `open_run`.
+
+  Attributes:
+    splits: the data (`data.Splits`).
+    config: the config resolved against the data, as written to the run directory.
+    run_directory: the `RunDirectory` (a worker's stand-in on non-chief workers).
+    model: the compiled `PixelGANAutoencoder`, restored from the latest checkpoint.
+    checkpoints: the run's checkpoint manager.
+    step: the restored training step; 0 for a new run.
+  """
+  splits: data_lib.Splits
+  config: ExperimentConfig
+  run_directory: RunDirectory
+  model: PixelGANAutoencoder
+  checkpoints: tf.train.CheckpointManager
+  step: int
+
+
+def open_run(config: ExperimentConfig, workdir: str) -> OpenedRun:
   """Data, resolved config (checked against the run directory), model, checkpoints."""
   validate(config)
   strategy = _strategy(config)   # before any other op: it may configure the runtime
@@ -370,12 +285,43 @@ def _prepare(config: ExperimentConfig, workdir: str):
   splits = data_lib.load_splits(config.data)
   config = resolve(config, splits)
   run = distribute.run_directory(workdir, strategy)
-  run.claim(config)
+  run.check_and_write_config(config)
   model = build_model(config, strategy)
-  manager = distribute.checkpoint_manager(model.checkpoint(), run,
-                                          config.train.keep_checkpoints)
-  step = restore_latest(model, manager)
-  return splits, config, run, model, manager, step
+  checkpoints = distribute.checkpoint_manager(model.checkpoint(), run,
+                                              config.train.keep_checkpoints)
+  step = restore_latest(model, checkpoints)
+  return OpenedRun(splits, config, run, model, checkpoints, step)
+
+
+def _round_callbacks(opened: OpenedRun, clock: callbacks_lib.TrainingClock,
+                     history: list) -> list:
+  """The callbacks of a round's end, in the order their jobs must run (see `callbacks`)."""
+  model, splits, config = opened.model, opened.splits, opened.config
+  predict = _predict_function(model)
+  sampler = tf.function(draw_samples, jit_compile=True)   # compiled once per run
+  writer = tf.summary.create_file_writer(
+      os.path.join(opened.run_directory.tensorboard, "validation"))
+  evaluate = functools.partial(evaluate_run, model, splits, config, predict)
+  histograms = functools.partial(write_code_histograms, model, splits.validation_images[:500],
+                                 config)
+  grids = functools.partial(write_sample_grids, model, splits, config, sampler=sampler)
+  return [callbacks_lib.EvaluateEachRound(evaluate, clock, history),
+          callbacks_lib.WriteResultsEachRound(opened.run_directory, history),
+          callbacks_lib.SaveCheckpointEachRound(opened.checkpoints),
+          callbacks_lib.EvaluationSummaries(writer, history),
+          callbacks_lib.CodeHistograms(writer, histograms),
+          callbacks_lib.SampleGridsEveryRounds(writer, grids, config.train.sample_every)]
+
+
+def _diagnostics_callbacks(opened: OpenedRun) -> list:
+  """The code diagnostics every `train.diagnose_every` steps, if asked for and possible."""
+  every, model = opened.config.train.diagnose_every, opened.model
+  if not every or not model.can_classify:
+    return []
+  directory = (opened.run_directory.path if distribute.is_chief(model.distribute_strategy)
+               else None)   # one writer: the chief
+  return [diagnostics.CodeDiagnostics(model, opened.splits, opened.config.data, directory,
+                                      every)]
 
 
 def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1) -> dict:
@@ -388,66 +334,68 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
 
   Returns:
     The final results, also written to `workdir/results.json`.
+
+  Raises:
+    TrainingDivergedError: a loss became NaN or infinite.
   """
-  splits, config, run, model, manager, step = _prepare(config, workdir)
+  opened = open_run(config, workdir)
+  model, splits, config, step = opened.model, opened.splits, opened.config, opened.step
   train = config.train
-  rounds = math.ceil(train.steps / train.eval_every)
-  callback = _RoundEnd(model, splits, config, run, manager)
-  summaries = TrainingSummaries(model, os.path.join(run.tensorboard, "train"), train.log_every)
-  decay = schedule.LearningRateDecay(
-      model, train.steps, train.time_budget_s, train.decay_fraction, callback.seconds_so_far,
-      adversarial_warmup_steps=config.model.phases.adversarial_warmup_steps)
-  callbacks = [decay, summaries, callback]
-  if train.diagnose_every and model.can_classify:
-    callbacks.insert(0, diagnostics.CodeDiagnostics(
-        model, splits, config.data, run.path if distribute.is_chief(model.distribute_strategy)
-        else None, train.diagnose_every))
-  if step < train.steps and not callback.budget_spent:
+  history = opened.run_directory.read_history(step)
+  clock = callbacks_lib.TrainingClock(history[-1].get("train_seconds", 0.0) if history else 0.0)
+  budget = callbacks_lib.StopAtTimeBudget(clock, train.time_budget_s)
+  callbacks = [
+      schedule.LearningRateDecay(
+          model, train.steps, train.time_budget_s, train.decay_fraction, clock.seconds,
+          adversarial_warmup_steps=config.model.phases.adversarial_warmup_steps),
+      callbacks_lib.TrainingSummaries(model, os.path.join(opened.run_directory.tensorboard,
+                                                          "train"), train.log_every),
+      callbacks_lib.TerminateOnNonFiniteLoss(lambda: opened.checkpoints.latest_checkpoint),
+      clock, budget, *_diagnostics_callbacks(opened), *_round_callbacks(opened, clock, history)]
+  if step < train.steps and not budget.spent:
     # A resumed run draws a fresh data stream rather than repeating the first batches.
     data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
     strategy = model.distribute_strategy
     dataset = distribute.distribute_train_dataset(strategy, splits, data_config)
     with distribute.stop_on_lost_worker(strategy, os.path.join(workdir, "checkpoints")):
-      model.fit(dataset, epochs=rounds,
+      model.fit(dataset, epochs=math.ceil(train.steps / train.eval_every),
                 initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
                 callbacks=callbacks, verbose=verbose,
                 shuffle=False)   # the dataset shuffles itself
-  if callback.diverged_at is not None:
-    raise TrainingDivergedError(
-        f"A loss became NaN or infinite at step {callback.diverged_at}; stopped. The last "
-        f"good checkpoint is {manager.latest_checkpoint or 'none (no round finished)'}. "
-        f"Lower the learning rates or try another seed.")
-  step = training_step(model)
-  last = callback.history[-1] if callback.history else {}
+  step = completed_steps(model)
+  last = history[-1] if history else {}
   if last.get("step") == step:   # the last round already evaluated this step
     results = {split: last[split] for split in ("validation", "test")}
   else:
     results = evaluate_run(model, splits, config)
-  final = {"step": step, "final": results, "history": callback.history}
-  run.write_results(final)
-  export_saved_model(model, run.export)
-  distribute.finish(run, model.distribute_strategy)
+  final = {"step": step, "final": results, "history": history}
+  opened.run_directory.write_results(final)
+  export_saved_model(model, opened.run_directory.export)
+  distribute.finish(opened.run_directory, model.distribute_strategy)
   return final
 
 
 def evaluate(config: ExperimentConfig, workdir: str) -> dict:
   """Evaluates the run's latest checkpoint on validation and test."""
-  splits, config, run, model, manager, step = _prepare(config, workdir)
-  if step == 0:
+  opened = open_run(config, workdir)
+  if opened.step == 0:
     raise ValueError(f"{workdir} has no checkpoint to evaluate; train first.")
-  results = {"step": step, "final": evaluate_run(model, splits, config)}
-  run.write_results(results)
+  results = {"step": opened.step,
+             "final": evaluate_run(opened.model, opened.splits, opened.config)}
+  opened.run_directory.write_results(results)
   return results
 
 
 def sample(config: ExperimentConfig, workdir: str) -> Dict[str, str]:
   """Writes the sample grids of the run's latest checkpoint as PNG and to TensorBoard."""
-  splits, config, run, model, manager, step = _prepare(config, workdir)
+  opened = open_run(config, workdir)
+  run, step = opened.run_directory, opened.step
   tf.io.gfile.makedirs(run.samples)
   writer = tf.summary.create_file_writer(os.path.join(run.tensorboard, "samples"))
   paths = {}
   with writer.as_default(step=step):
-    for name, grid in write_sample_grids(model, splits, config, seed=step).items():
+    grids = write_sample_grids(opened.model, opened.splits, opened.config, seed=step)
+    for name, grid in grids.items():
       paths[name] = os.path.join(run.samples, f"{name}_step{step}.png")
       tf.io.write_file(paths[name], tf.io.encode_png(grid[0]))
   return paths
@@ -455,5 +403,5 @@ def sample(config: ExperimentConfig, workdir: str) -> Dict[str, str]:
 
 def export(config: ExperimentConfig, workdir: str) -> str:
   """Exports the run's latest checkpoint as a SavedModel."""
-  _, _, run, model, _, _ = _prepare(config, workdir)
-  return export_saved_model(model, run.export)
+  opened = open_run(config, workdir)
+  return export_saved_model(opened.model, opened.run_directory.export)

@@ -136,12 +136,12 @@ def test_outside_a_multi_worker_job_this_process_is_the_chief():
 def test_a_worker_checks_the_chiefs_config_but_writes_outside_the_run_directory(tmp_path):
   config = config_lib.experiment("tiny")
   chief = RunDirectory(str(tmp_path / "run"))
-  chief.claim(config)
+  chief.check_and_write_config(config)
   before = sorted(os.listdir(chief.path))
   worker = distribute.WorkerRunDirectory(chief.path, worker=1)
-  worker.claim(config)
+  worker.check_and_write_config(config)
   with pytest.raises(IncompatibleRunError):
-    worker.claim(config_lib.override(config, "model.decoder.filters", "4"))
+    worker.check_and_write_config(config_lib.override(config, "model.decoder.filters", "4"))
   worker.write_results({"step": 1})
   for path in (worker.checkpoints, worker.tensorboard, worker.samples, worker.export):
     assert not path.startswith(chief.path)

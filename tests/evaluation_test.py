@@ -2,13 +2,21 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from pixelgan_tf import evaluation
 
 
-def test_classification_error():
+def test_classification_error_of_probabilities_is_exact_in_float64():
   probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
-  assert evaluation.classification_error(probabilities, np.array([0, 1, 1])) == pytest.approx(1 / 3)
+  error = evaluation.classification_error(probabilities, np.array([0, 1, 1]))
+  assert error.dtype == tf.float64 and float(error) == 1 / 3
+
+
+def test_classification_error_of_logits_in_a_graph():
+  error = tf.function(evaluation.classification_error)(
+      tf.constant([[2.0, 0.0, 0.0], [0.0, 0.0, 5.0]]), tf.constant([0, 1]))
+  assert float(error) == pytest.approx(0.5)
 
 
 def test_each_cluster_takes_the_label_of_its_most_confident_validation_example():

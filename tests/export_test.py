@@ -58,7 +58,7 @@ def test_saved_model_matches_the_model_in_another_process(tmp_path, kind):
   inputs = {"images": images.numpy()}
   expected = {"log_prob": -model(images).numpy()}   # the model call gives the NLL
   if model.has_code:
-    code = model.encoder.code(model.encode(images))
+    code = model.encoder.code(model.encoder_outputs(images))
     inputs["code"] = code.numpy()
     expected["encode"] = code.numpy()
     from pixelgan_tf.export import class_code

@@ -96,7 +96,7 @@ def test_adversarial_phases_move_gaussian_code_moments_to_the_prior():
   images = _images(batch=256, seed=3)
 
   def distance():
-    z = model.encode(images, seed=tf.constant([5, 5]))["gaussian"].numpy()
+    z = model.encoder_outputs(images, seed=tf.constant([5, 5]))["gaussian"].numpy()
     return np.abs(z.mean(0)).sum() + np.abs(z.std(0) - 1.0).sum()
 
   before = distance()
@@ -241,8 +241,8 @@ def test_aae_baseline_is_deterministic_and_factorized():
   model = _model(_config(kind="aae"))
   assert isinstance(model.decoder, FactorizedDecoder)
   images = _images()
-  a = model.encode(images, seed=tf.constant([1, 1]))["categorical"]
-  b = model.encode(images, seed=tf.constant([2, 2]))["categorical"]
+  a = model.encoder_outputs(images, seed=tf.constant([1, 1]))["categorical"]
+  b = model.encoder_outputs(images, seed=tf.constant([2, 2]))["categorical"]
   np.testing.assert_array_equal(a.numpy(), b.numpy())
   assert np.isfinite(model.train_on_batch(images, return_dict=True)["nll"])
 
@@ -278,9 +278,9 @@ def test_training_phases_normalize_logits_with_batch_statistics():
 def test_encoder_noise_makes_q_z_given_x_stochastic():
   model = _model()
   images = _images()
-  a = model.encode(images, seed=tf.constant([1, 1]))["categorical"].numpy()
-  b = model.encode(images, seed=tf.constant([2, 2]))["categorical"].numpy()
-  c = model.encode(images, seed=tf.constant([1, 1]))["categorical"].numpy()
+  a = model.encoder_outputs(images, seed=tf.constant([1, 1]))["categorical"].numpy()
+  b = model.encoder_outputs(images, seed=tf.constant([2, 2]))["categorical"].numpy()
+  c = model.encoder_outputs(images, seed=tf.constant([1, 1]))["categorical"].numpy()
   assert not np.allclose(a, b)
   np.testing.assert_array_equal(a, c)
 
