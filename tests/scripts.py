@@ -50,13 +50,13 @@ def run(main: Callable[[Sequence[str]], None], *args: str) -> int:
   """
   flags.FLAGS.unparse_flags()
   try:
-    flags.FLAGS(["script", *args])
-  except flags.Error as error:
-    print(f"FATAL Flags parsing error: {error}", file=sys.stderr)
-    return 1
-  if flags.FLAGS["verbosity"].using_default_value:
-    flags.FLAGS.verbosity = 0   # app.run shows INFO lines unless told otherwise
-  try:
+    try:
+      flags.FLAGS(["script", *args])
+    except flags.Error as error:
+      print(f"FATAL Flags parsing error: {error}", file=sys.stderr)
+      return 1
+    if flags.FLAGS["verbosity"].using_default_value:
+      flags.FLAGS.verbosity = 0   # app.run shows INFO lines unless told otherwise
     main(["script"])
   except SystemExit as exit_:
     code: Union[int, str, None] = exit_.code
@@ -65,10 +65,5 @@ def run(main: Callable[[Sequence[str]], None], *args: str) -> int:
       return 1
     return code or 0
   finally:
-    flags.FLAGS.unparse_flags()
+    flags.FLAGS.unparse_flags()   # the next test starts from the defaults
   return 0
-
-
-def main(*args: str) -> int:
-  """`python launch/main.py *args` in this process; its exit status."""
-  return run(launch_main().main, *args)
