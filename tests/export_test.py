@@ -18,42 +18,52 @@ from pixelgan_tf.export import export_saved_model
 OUTPUT_NAMES = {"log_prob": "log_prob", "encode": "code", "classify": "probabilities",
                 "sample": "images", "sample_classes": "images"}
 
+# Reloads each export named on the command line (directory, inputs, outputs, names),
+# all in one process: its TensorFlow import costs more than the calls.
 _RELOAD = textwrap.dedent("""
     import json
     import sys
     import numpy as np
     import tensorflow as tf
-    directory, inputs, outputs, names = sys.argv[1:]
-    loaded = tf.saved_model.load(directory)
-    data = np.load(inputs)
-    images, seed = tf.constant(data["images"]), tf.constant([3, 4])
-    calls = {"log_prob": (images,)}
-    if "code" in data:
-      calls["encode"] = (images,)
-      calls["sample"] = (tf.constant(data["code"]), seed)
-    else:
-      calls["sample"] = (tf.constant(2), seed)
-    if "class_ids" in data:
-      calls["classify"] = (images,)
-      calls["sample_classes"] = (tf.constant(data["class_ids"]), seed)
-    results = {name: getattr(loaded, name)(*args) for name, args in calls.items()}
+
+    def reload(directory, inputs, outputs, names):
+      loaded = tf.saved_model.load(directory)
+      data = np.load(inputs)
+      images, seed = tf.constant(data["images"]), tf.constant([3, 4])
+      calls = {"log_prob": (images,)}
+      if "code" in data:
+        calls["encode"] = (images,)
+        calls["sample"] = (tf.constant(data["code"]), seed)
+      else:
+        calls["sample"] = (tf.constant(2), seed)
+      if "class_ids" in data:
+        calls["classify"] = (images,)
+        calls["sample_classes"] = (tf.constant(data["class_ids"]), seed)
+      results = {name: getattr(loaded, name)(*args) for name, args in calls.items()}
+      np.savez(outputs, **{f"{name}/{key}": value.numpy()
+                           for name, result in results.items() for key, value in result.items()})
+      with open(names, "w") as f:
+        json.dump({name: sorted(signature.structured_outputs)
+                   for name, signature in loaded.signatures.items()}, f)
+
+    arguments = sys.argv[1:]
+    for i in range(0, len(arguments), 4):
+      reload(*arguments[i:i + 4])
     assert "pixelgan_tf" not in sys.modules
-    np.savez(outputs, **{f"{name}/{key}": value.numpy()
-                         for name, result in results.items() for key, value in result.items()})
-    with open(names, "w") as f:
-      json.dump({name: sorted(signature.structured_outputs)
-                 for name, signature in loaded.signatures.items()}, f)
 """)
 
+KINDS = ("pixelgan", "pixelcnn")
 
-@pytest.mark.parametrize("kind", ["pixelgan", "pixelcnn"])
-def test_saved_model_matches_the_model_in_another_process(tmp_path, kind):
+
+def _export(kind, directory):
+  """Writes a once-trained tiny model of `kind` to `directory`/export and the inputs to
+  call it with to `directory`/inputs.npz; returns {signature: its expected output}."""
   config = dataclasses.replace(model_preset("tiny"), kind=kind, num_classes=0)
   model = PixelGANAutoencoder(config)
   model.compile()
   images = tf.cast(tf.random.stateless_uniform([4, 8, 8, 1], seed=[1, 2]) < 0.3, tf.float32)
   model.train_on_batch(images)
-  directory = export_saved_model(model, str(tmp_path / "export"))
+  export_saved_model(model, str(directory / "export"))
   seed = tf.constant([3, 4])
   inputs = {"images": images.numpy()}
   expected = {"log_prob": -model(images).numpy()}   # the model call gives the NLL
@@ -72,18 +82,33 @@ def test_saved_model_matches_the_model_in_another_process(tmp_path, kind):
   else:
     from pixelgan_tf.sampling import sample_naive
     expected["sample"] = tf.function(sample_naive)(model.decoder, None, seed, 2).numpy()
-  np.savez(tmp_path / "inputs.npz", **inputs)
+  np.savez(directory / "inputs.npz", **inputs)
+  return expected
+
+
+@pytest.fixture(scope="module")
+def reloaded(tmp_path_factory):
+  """{kind: (expected outputs, reloaded outputs, signature output names)}."""
+  directories = {kind: tmp_path_factory.mktemp(kind) for kind in KINDS}
+  expected = {kind: _export(kind, directory) for kind, directory in directories.items()}
+  arguments = [str(directory / name) for directory in directories.values()
+               for name in ("export", "inputs.npz", "outputs.npz", "names.json")]
   result = subprocess.run(
-      [sys.executable, "-c", _RELOAD, directory, str(tmp_path / "inputs.npz"),
-       str(tmp_path / "outputs.npz"), str(tmp_path / "names.json")],
-      capture_output=True, text=True, timeout=300, cwd=str(tmp_path),
+      [sys.executable, "-c", _RELOAD, *arguments],
+      capture_output=True, text=True, timeout=300, cwd=str(tmp_path_factory.getbasetemp()),
       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": ""})
   assert result.returncode == 0, result.stderr[-3000:]
-  names = json.load(open(tmp_path / "names.json"))
+  return {kind: (expected[kind], np.load(directory / "outputs.npz"),
+                 json.load(open(directory / "names.json")))
+          for kind, directory in directories.items()}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_saved_model_matches_the_model_in_another_process(reloaded, kind):
+  expected, outputs, names = reloaded[kind]
   # Keras also serves the first endpoint, log_prob, as the default signature.
   assert names == {"serving_default": ["log_prob"],
                    **{name: [OUTPUT_NAMES[name]] for name in expected}}
-  outputs = np.load(tmp_path / "outputs.npz")
   assert set(outputs.files) == {f"{name}/{OUTPUT_NAMES[name]}" for name in expected}
   for name, value in expected.items():
     np.testing.assert_allclose(outputs[f"{name}/{OUTPUT_NAMES[name]}"], value, rtol=1e-5,

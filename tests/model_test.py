@@ -1,6 +1,7 @@
 """Tests of PixelGANAutoencoder: phases, adversarial matching, supervision, XLA, checkpoints."""
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -310,37 +311,64 @@ def test_float16_policy_wraps_optimizers_in_loss_scaling():
     keras.mixed_precision.set_dtype_policy("float32")
 
 
+# Both mirrored runs in one process: its two logical CPUs must be set before TensorFlow
+# starts, which this process did long ago.
 _MIRRORED_SCRIPT = textwrap.dedent("""
-    import dataclasses, json, sys
+    import dataclasses, json
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras, numpy as np
-    from pixelgan_tf import PixelGANAutoencoder, EncoderConfig, model_preset
-    config = model_preset("tiny")
-    config = dataclasses.replace(config, encoder=dataclasses.replace(config.encoder, noise_std=0.0))
+    from pixelgan_tf import PixelGANAutoencoder, model_preset
     images = tf.cast(tf.random.stateless_uniform([16, 8, 8, 1], seed=[0, 1]) < 0.3, tf.float32)
-    results = {}
-    for name, strategy in [("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])),
-                           ("single", tf.distribute.get_strategy())]:
-      keras.utils.set_random_seed(3)
+
+    def against_a_single_device():
+      config = model_preset("tiny")
+      config = dataclasses.replace(config, encoder=dataclasses.replace(config.encoder,
+                                                                       noise_std=0.0))
+      results = {}
+      for name, strategy in [("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])),
+                             ("single", tf.distribute.get_strategy())]:
+        keras.utils.set_random_seed(3)
+        with strategy.scope():
+          model = PixelGANAutoencoder(config)
+          model.compile(jit_compile=False)
+        history = model.fit(tf.data.Dataset.from_tensors(images), epochs=1, verbose=0).history
+        results[name] = {"nll": history["nll"][0],
+                         "decoder": [v.numpy().ravel().tolist()
+                                     for v in model.decoder.trainable_variables]}
+      return results
+
+    def normalized_logits():
+      config = model_preset("tiny", num_classes=3)
+      config = dataclasses.replace(
+          config, encoder=dataclasses.replace(config.encoder, normalize_logits=True))
+      batch = {"images": images, "labeled_images": images,
+               "labels": tf.constant([0, 1, 2, 0] * 4)}
+      strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
       with strategy.scope():
         model = PixelGANAutoencoder(config)
         model.compile(jit_compile=False)
-      history = model.fit(tf.data.Dataset.from_tensors(images), epochs=1, verbose=0).history
-      results[name] = {"nll": history["nll"][0],
-                       "decoder": [v.numpy().ravel().tolist() for v in model.decoder.trainable_variables]}
-    print(json.dumps(results))
+      history = model.fit(tf.data.Dataset.from_tensors(batch), epochs=2, verbose=0).history
+      return {"nll": history["nll"],
+              "moving_variance": model.encoder.logit_norm.moving_variance.numpy().tolist()}
+
+    print(json.dumps({"single_device": against_a_single_device(),
+                      "normalized_logits": normalized_logits()}))
 """)
 
 
-def test_mirrored_strategy_matches_a_single_device():
+@pytest.fixture(scope="module")
+def mirrored_runs():
   output = subprocess.run([sys.executable, "-c", _MIRRORED_SCRIPT], capture_output=True,
                           text=True, cwd=ROOT, timeout=300,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
   assert output.returncode == 0, output.stderr[-3000:]
-  import json
-  results = json.loads(output.stdout.strip().splitlines()[-1])
+  return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def test_mirrored_strategy_matches_a_single_device(mirrored_runs):
+  results = mirrored_runs["single_device"]
   np.testing.assert_allclose(results["mirrored"]["nll"], results["single"]["nll"], rtol=1e-5)
   # With a deterministic encoder, the reconstruction phase's summed per-replica
   # gradients equal the single-device gradient: the decoder moves identically.
@@ -348,36 +376,8 @@ def test_mirrored_strategy_matches_a_single_device():
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
-_MIRRORED_NORMALIZED_SCRIPT = textwrap.dedent("""
-    import dataclasses, json
-    import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import keras, numpy as np
-    from pixelgan_tf import PixelGANAutoencoder, model_preset
-    config = model_preset("tiny", num_classes=3)
-    config = dataclasses.replace(
-        config, encoder=dataclasses.replace(config.encoder, normalize_logits=True))
-    images = tf.cast(tf.random.stateless_uniform([16, 8, 8, 1], seed=[0, 1]) < 0.3, tf.float32)
-    batch = {"images": images, "labeled_images": images,
-             "labels": tf.constant([0, 1, 2, 0] * 4)}
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    with strategy.scope():
-      model = PixelGANAutoencoder(config)
-      model.compile(jit_compile=False)
-    history = model.fit(tf.data.Dataset.from_tensors(batch), epochs=2, verbose=0).history
-    print(json.dumps({"nll": history["nll"],
-                      "moving_variance": model.encoder.logit_norm.moving_variance.numpy().tolist()}))
-""")
-
-
-def test_mirrored_strategy_trains_normalized_logits():
-  output = subprocess.run([sys.executable, "-c", _MIRRORED_NORMALIZED_SCRIPT],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-  assert output.returncode == 0, output.stderr[-3000:]
-  import json
-  results = json.loads(output.stdout.strip().splitlines()[-1])
+def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
+  results = mirrored_runs["normalized_logits"]
   assert all(np.isfinite(results["nll"]))
   # The replicas' updates of the moving statistics reached the variables.
   assert not np.allclose(results["moving_variance"], 1.0)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.main_test import ROOT, data_dir  # noqa: F401  (data_dir is a fixture)
+from tests.scripts import ROOT
 
 _MAIN = os.path.join(ROOT, "launch", "main.py")
 # A deterministic encoder, and no sample grids (slow, and not what is tested).
@@ -81,7 +81,7 @@ def _weights(workdir, step):
 
 
 @pytest.fixture(scope="module")
-def runs(data_dir, tmp_path_factory):  # noqa: F811
+def runs(data_dir, tmp_path_factory):
   """Two workers and, at the same time, one process with two CPU replicas: 4 steps each."""
   directory = str(tmp_path_factory.mktemp("multi_worker"))
   args = [*_ARGS, f"--data_dir={data_dir}", "--steps=4"]
@@ -125,7 +125,7 @@ def test_only_the_chief_writes_the_run_directory(runs):
 
 
 def test_a_lost_worker_stops_the_job_and_restarting_every_worker_resumes_it(
-    data_dir, tmp_path):  # noqa: F811
+    data_dir, tmp_path):
   directory = str(tmp_path)
   ports = _free_ports(2)
   args = [*_ARGS, f"--data_dir={data_dir}", f"--workdir={directory}/run", "--steps=8"]

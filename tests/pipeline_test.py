@@ -12,19 +12,12 @@ import tensorflow_datasets as tfds
 
 from pixelgan_tf.config import DATASETS, DataConfig
 from pixelgan_tf.data import (DataError, eval_dataset, is_prepared, load_splits, pipeline,
-                              prepare_command, prepare_mnist, train_dataset)
+                              prepare_command, train_dataset)
 
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-EXAMPLES = 600  # per split
+EXAMPLES = 600  # per split, as conftest's shared `data_dir` prepares them
 
 pytestmark = pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason=f"{SHARED_MNIST} is absent")
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-  directory = str(tmp_path_factory.mktemp("tfds"))
-  prepare_mnist(str(SHARED_MNIST), directory, max_examples_per_split=EXAMPLES)
-  return directory
 
 
 @pytest.fixture(scope="module")

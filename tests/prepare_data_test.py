@@ -3,6 +3,7 @@
 import logging
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -44,11 +45,8 @@ def test_prepares_a_dataset_tfds_loads(tmp_path):
   assert train["image"].shape == (100, 28, 28, 1)
 
 
-@pytest.mark.parametrize("update_checksums,message", [
-    (False, "Checksum mismatch for"),
-    (True, "Corrupt gzip stream in"),
-], ids=["checksum", "gzip"])
-def test_corrupt_source_exits_1_naming_the_file(tmp_path, update_checksums, message):
+def _corrupt_train_labels(tmp_path, update_checksums):
+  """A source copy whose train labels are cut short; its corrupt file."""
   source = _copy_source(tmp_path)
   corrupt = source / MNIST_FILES["train_labels"]
   corrupt.write_bytes(corrupt.read_bytes()[:1000])
@@ -56,11 +54,26 @@ def test_corrupt_source_exits_1_naming_the_file(tmp_path, update_checksums, mess
     sums = subprocess.run(["sha256sum", *MNIST_FILES.values()], cwd=source, check=True,
                           capture_output=True, text=True).stdout
     (source / CHECKSUMS_FILE).write_text(sums)
+  return source, corrupt
+
+
+def test_corrupt_source_exits_1_naming_the_file(tmp_path):
+  source, corrupt = _corrupt_train_labels(tmp_path, update_checksums=False)
   data_dir = tmp_path / "tfds"
   result = _run(f"--source={source}", f"--data_dir={data_dir}", "--max_examples_per_split=100")
   assert result.returncode == 1
-  assert message in result.stderr and str(corrupt) in result.stderr
+  assert "Checksum mismatch for" in result.stderr and str(corrupt) in result.stderr
   assert "Traceback" not in result.stderr
+  assert not is_prepared("mnist", str(data_dir))
+  assert not (data_dir / "mnist").exists()
+
+
+def test_a_corrupt_gzip_stream_is_an_error_naming_the_file(tmp_path):
+  # The script turns any DataError into its exit status 1 (the test above).
+  source, corrupt = _corrupt_train_labels(tmp_path, update_checksums=True)
+  data_dir = tmp_path / "tfds"
+  with pytest.raises(DataError, match=re.escape(f"Corrupt gzip stream in {corrupt}")):
+    prepare_mnist(str(source), str(data_dir), max_examples_per_split=100)
   assert not is_prepared("mnist", str(data_dir))
   assert not (data_dir / "mnist").exists()
 
