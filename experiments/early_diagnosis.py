@@ -2,7 +2,7 @@ r"""Tabulates and plots the code diagnostics of a row's seeds over their first s
 
   python -m experiments.early_diagnosis \
       --row_dirs=results/cpu_1k_steps_diagnosed/mnist_20 \
-      --out=docs/figures/early_diagnosis_mnist_20.png
+      --png=docs/figures/early_diagnosis_mnist_20.png
 
 Each `seed*/diagnostics.jsonl` under a --row_dirs entry (written by runs with
 `--set=train.diagnose_every=N`, see `pixelgan_tf.diagnostics`) is one line per
@@ -22,8 +22,8 @@ from absl import app, flags
 from pixelgan_tf import diagnostics
 
 _ROW_DIRS = flags.DEFINE_list("row_dirs", None, "Row directories holding seed*/diagnostics.jsonl.")
-_OUT = flags.DEFINE_string("out", None, "PNG file to write (no figure if unset).")
-_STEPS = flags.DEFINE_list("steps", [], "Only these steps in the table (default: all).")
+_PNG = flags.DEFINE_string("png", None, "PNG file to write (no figure if unset).")
+_AT_STEPS = flags.DEFINE_list("at_steps", [], "Only these steps in the table (default: all).")
 
 # (record key, panel title, scale to % or not)
 PANELS = (("validation/error", "validation error (%)", 100.0),
@@ -101,13 +101,13 @@ def main(argv):
     sys.exit("error: --row_dirs is required.")
   try:
     rows = {row_dir: read_row(row_dir) for row_dir in _ROW_DIRS.value}
-    steps = [int(step) for step in _STEPS.value]
+    steps = [int(step) for step in _AT_STEPS.value]
   except (FileNotFoundError, ValueError) as error:
     sys.exit(f"error: {error}")
   print(table(rows, steps))
-  if _OUT.value:
-    plot(rows, _OUT.value)
-    print(f"wrote {_OUT.value}")
+  if _PNG.value:
+    plot(rows, _PNG.value)
+    print(f"wrote {_PNG.value}")
 
 
 if __name__ == "__main__":
