@@ -18,6 +18,9 @@ What a marker can name:
                         mean ± std of both.
   by_step BASELINE ROW  one row of a baseline recipe and of every recipe beside it,
                         the metric at each evaluation, per seed and over seeds.
+  diagnostics ROW STEPS RECIPE...
+                        the code diagnostics (diagnostics.jsonl) of each recipe's seeds
+                        of ROW at the comma-separated STEPS (experiments.early_diagnosis).
 
 The records are results/<machine>[_<recipe>]/<row>/seed<S>/{results.json, config.json}.
 A machine is a directory without "_" (cpu, h100); `cpu_1k_steps_decoder_2_layers` is a
@@ -278,8 +281,21 @@ def render_block(results: str, spec: str) -> str:
     return render_ablations(results)
   if words[:1] == ["by_step"] and len(words) == 3:
     return render_by_step(results, words[1], words[2])
+  if words[:1] == ["diagnostics"] and len(words) >= 4:
+    return render_diagnostics(results, words[1], [int(s) for s in words[2].split(",")],
+                              words[3:])
   raise ValueError(f"Unknown generated block {spec!r}: expected 'table1 MACHINE', "
-                   f"'commands MACHINE', 'ablations' or 'by_step BASELINE ROW'.")
+                   f"'commands MACHINE', 'ablations', 'by_step BASELINE ROW' or "
+                   f"'diagnostics ROW STEPS RECIPE...'.")
+
+
+def render_diagnostics(results: str, row: str, steps: Sequence[int],
+                       recipes_: Sequence[str]) -> str:
+  """The code diagnostics of `row`'s seeds under each recipe, at `steps`."""
+  from experiments import early_diagnosis   # imports TensorFlow: only for this block
+  return early_diagnosis.table(
+      {recipe: early_diagnosis.read_row(os.path.join(results, recipe, row))
+       for recipe in recipes_}, steps)
 
 
 # --- the page -------------------------------------------------------------------------

@@ -132,5 +132,17 @@ def test_the_committed_results_page_is_generated_from_the_committed_records():
   assert not stale, f"RESULTS.md is stale in {stale}: run python -m experiments.results_page"
 
 
+def test_a_diagnostics_block_tabulates_each_recipes_seeds_at_the_steps_asked(results):
+  run = os.path.join(results, "cpu", "mnist_100", "seed0")
+  records = [{"step": step, "validation/error": 0.5, "validation/separation_error": 0.25}
+             for step in (100, 200, 300)]
+  with open(os.path.join(run, "diagnostics.jsonl"), "w") as stream:
+    stream.write("\n".join(json.dumps(record) for record in records))
+  lines = results_page.render_block(results, "diagnostics mnist_100 100,300 cpu").splitlines()
+  assert len(lines) == 2 + 2
+  assert lines[2].startswith("| cpu | 0 | 100 | 50.0 | 25.0 |")
+  assert lines[3].startswith("| cpu | 0 | 300 |")
+
+
 if __name__ == "__main__":
   raise SystemExit(pytest.main([__file__]))
