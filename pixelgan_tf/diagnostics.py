@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from pixelgan_tf import data as data_lib
 from pixelgan_tf import evaluation, losses, random
+from pixelgan_tf.callbacks import completed_steps
 
 DIAGNOSTICS_FILE = "diagnostics.jsonl"
 
@@ -124,7 +125,7 @@ class CodeDiagnostics(keras.callbacks.Callback):
     return record
 
   def on_train_batch_end(self, batch, logs=None):
-    step = int(keras.ops.convert_to_numpy(self._model.optimizer.iterations))
+    step = completed_steps(self._model)
     if step % self._every or self._path is None:
       return
     record = self.measure(step)

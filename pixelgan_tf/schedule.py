@@ -10,6 +10,8 @@ from typing import Callable, Optional
 
 import keras
 
+from pixelgan_tf.callbacks import completed_steps
+
 
 def progress(step: int, steps: int, train_seconds: float,
              time_budget_s: Optional[float]) -> float:
@@ -65,24 +67,24 @@ class LearningRateDecay(keras.callbacks.Callback):
     super().__init__()
     self._optimizers = model.phase_optimizers
     self._base = dict(model.base_learning_rates)
-    self._iterations = model.optimizer.iterations
+    self._model = model
     self._steps, self._time_budget_s = steps, time_budget_s
     self._decay_fraction = decay_fraction
     self._train_seconds = train_seconds
     self._warmup_steps = adversarial_warmup_steps
 
-  def _step(self) -> int:
-    return int(keras.ops.convert_to_numpy(self._iterations))   # int() fails on mirrored ones
+  def _decay_at(self, step: int) -> float:
+    done = progress(step, self._steps, self._train_seconds(), self._time_budget_s)
+    return decay_scale(done, self._decay_fraction)
 
   def scale(self) -> float:
     """The decay's factor at the current step."""
-    done = progress(self._step(), self._steps, self._train_seconds(), self._time_budget_s)
-    return decay_scale(done, self._decay_fraction)
+    return self._decay_at(completed_steps(self._model))
 
   def phase_scales(self) -> dict:
     """{phase: factor on its base rate} at the current step."""
-    decay = self.scale()
-    warmup = warmup_scale(self._step(), self._warmup_steps)
+    step = completed_steps(self._model)   # one read of the (possibly mirrored) counter
+    decay, warmup = self._decay_at(step), warmup_scale(step, self._warmup_steps)
     return {phase: decay * (warmup if phase in ADVERSARIAL_PHASES else 1.0)
             for phase in self._optimizers}
 
