@@ -170,8 +170,8 @@ class ModelConfig:
 
   Attributes:
     kind: 'pixelgan'; 'pixelcnn' (the decoder alone, no code); 'aae' (an
-      adversarial autoencoder: deterministic encoder and a factorized,
-      non-autoregressive decoder).
+      adversarial autoencoder: deterministic encoder, so `encoder.noise_std`
+      must be 0, and a factorized, non-autoregressive decoder).
     image_shape: (height, width, channels); None: the data's, filled in by
       `train.resolve`, which refuses a value that contradicts the data.
     num_classes: classes of the labels for semi-supervised training (equal to
@@ -373,9 +373,11 @@ EXPERIMENTS = {
     "mnist_pixelcnn": ExperimentConfig(data=DataConfig(labels=0),
                                        model=ModelConfig(kind="pixelcnn"), train=_TRAIN),
     # The adversarial autoencoder has mnist_gaussian's code, so the two compare.
+    # Its encoder is deterministic, as in the AAE paper.
     "mnist_aae": ExperimentConfig(data=DataConfig(labels=0),
-                                  model=ModelConfig(kind="aae", prior=PriorConfig(kind="gaussian",
-                                                                                  dim=8)),
+                                  model=ModelConfig(kind="aae",
+                                                    encoder=EncoderConfig(noise_std=0.0),
+                                                    prior=PriorConfig(kind="gaussian", dim=8)),
                                   train=_TRAIN),
     # A smoke test on a few hundred real images: seconds on a CPU.
     "tiny": ExperimentConfig(

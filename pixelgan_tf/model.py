@@ -37,6 +37,10 @@ def validate(config: ModelConfig) -> None:
                        "set num_classes=0.")
     return
   priors.validate(config.prior)
+  if config.kind == "aae" and config.encoder.noise_std != 0:
+    raise ValueError(
+        f"The adversarial autoencoder's encoder is deterministic: model.kind=aae needs "
+        f"model.encoder.noise_std=0, got {config.encoder.noise_std}.")
   if config.kind == "pixelgan" and config.decoder.conditioning == "none":
     raise ValueError("A PixelGAN decoder must be conditioned on the code: set "
                      "decoder.conditioning to 'location_invariant', "
@@ -111,7 +115,7 @@ class PixelGANAutoencoder(keras.Model):
       self.encoder = Encoder(
           priors.code_sizes(config.prior), encoder.filters, encoder.hidden_units,
           encoder.noise_position, encoder.noise_dim,
-          0.0 if config.kind == "aae" else encoder.noise_std,
+          encoder.noise_std,
           normalize_logits=encoder.normalize_logits, dtype=policy, name="encoder")
       code_dim = self.encoder.code_dim
       if config.kind == "aae":

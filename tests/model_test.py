@@ -46,6 +46,11 @@ def _paths(variables):
   return {v.path for v in variables}
 
 
+def test_aae_with_encoder_noise_is_refused_not_silenced():
+  with pytest.raises(ValueError, match=r"model.kind=aae needs model.encoder.noise_std=0, got 1.0"):
+    PixelGANAutoencoder(_config(kind="aae"))
+
+
 @pytest.mark.parametrize("phase", ["reconstruction", "discriminator", "generator", "supervised"])
 def test_each_phase_changes_only_its_variables(phase):
   model = _model(_config(num_classes=3))
@@ -239,7 +244,8 @@ def test_pixelcnn_baseline_has_no_code():
 
 
 def test_aae_baseline_is_deterministic_and_factorized():
-  model = _model(_config(kind="aae"))
+  model = _model(_config(kind="aae", encoder=dataclasses.replace(
+      model_preset("tiny").encoder, noise_std=0.0)))
   assert isinstance(model.decoder, FactorizedDecoder)
   images = _images()
   a = model.encoder_outputs(images, seed=tf.constant([1, 1]))["categorical"]
