@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from pixelgan_tf import config as config_lib  # noqa: E402
+from pixelgan_tf import config_overrides  # noqa: E402
 from pixelgan_tf import data as data_lib  # noqa: E402
 from pixelgan_tf import distribute, train  # noqa: E402
 
@@ -49,7 +50,7 @@ def _config() -> config_lib.ExperimentConfig:
                "data.data_dir": _DATA_DIR.value}
   for path, value in overrides.items():
     if value is not None:
-      config = config_lib.override(config, path, str(value))
+      config = config_overrides.override(config, path, str(value))
   return config
 
 

@@ -128,7 +128,7 @@ def preset_flags(preset: str, overrides: Mapping[str, object]) -> List[str]:
 
 
 def _flag_text(value) -> str:
-  """A field value as `pixelgan_tf.config.override` parses it back."""
+  """A field value as `pixelgan_tf.config_overrides.override` parses it back."""
   if value is None:
     return "none"
   if isinstance(value, bool):

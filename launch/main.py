@@ -26,6 +26,7 @@ from absl import app, flags  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from pixelgan_tf import config as config_lib  # noqa: E402
+from pixelgan_tf import config_overrides  # noqa: E402
 from pixelgan_tf import logs  # noqa: E402
 from pixelgan_tf import train  # noqa: E402
 from pixelgan_tf.data import DataError  # noqa: E402
@@ -36,7 +37,7 @@ _MODE = flags.DEFINE_enum("mode", "train", ["train", "eval", "sample", "export"]
 _PRESET = flags.DEFINE_enum("preset", None, sorted(config_lib.EXPERIMENTS),
                             "Experiment preset (default: chosen from the other flags).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run directory (default: runs/<preset>).")
-# The shortcut flags: each sets the one field config_lib.SHORTCUT_FIELDS names.
+# The shortcut flags: each sets the one field config_overrides.SHORTCUT_FIELDS names.
 flags.DEFINE_enum("dataset", None, list(config_lib.DATASETS), "TFDS dataset.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_integer("labels", None, "Labelled training examples (0: none).", lower_bound=0)
@@ -57,9 +58,9 @@ _VERBOSE = flags.DEFINE_bool("verbose", False, "Also print TensorFlow's and TFDS
 
 def resolve_flags() -> tuple:
   """Preset + flags -> (frozen ExperimentConfig, preset name)."""
-  shortcuts = {name: flags.FLAGS[name].value for name in config_lib.SHORTCUT_FIELDS
+  shortcuts = {name: flags.FLAGS[name].value for name in config_overrides.SHORTCUT_FIELDS
                if flags.FLAGS[name].value is not None}
-  return config_lib.from_command_line(_PRESET.value, shortcuts, _SET.value)
+  return config_overrides.from_command_line(_PRESET.value, shortcuts, _SET.value)
 
 
 def main(argv):

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from pixelgan_tf import config as config_lib
+from pixelgan_tf import config_overrides
 from pixelgan_tf import distribute
 from pixelgan_tf.data import train_dataset
 from pixelgan_tf.run_directory import IncompatibleRunError, RunDirectory
@@ -141,7 +142,7 @@ def test_a_worker_checks_the_chiefs_config_but_writes_outside_the_run_directory(
   worker = distribute.WorkerRunDirectory(chief.path, worker=1)
   worker.check_and_write_config(config)
   with pytest.raises(IncompatibleRunError):
-    worker.check_and_write_config(config_lib.override(config, "model.decoder.filters", "4"))
+    worker.check_and_write_config(config_overrides.override(config, "model.decoder.filters", "4"))
   worker.write_results({"step": 1})
   for path in (worker.checkpoints, worker.tensorboard, worker.samples, worker.export):
     assert not path.startswith(chief.path)

@@ -11,6 +11,7 @@ import pytest
 from experiments import (aggregate, class_report, cluster_report, code_usage, launcher,
                          learning_curves, plot_curves, rows, seed_statistics, table1_markdown)
 from pixelgan_tf import config as config_lib
+from pixelgan_tf import config_overrides
 from pixelgan_tf import train
 from pixelgan_tf.data import Splits
 from pixelgan_tf.model import PixelGANAutoencoder
@@ -47,7 +48,7 @@ def test_a_rows_overrides_become_set_flags_that_parse_back_to_the_same_values():
   assert flags == ["--preset=mnist_semi", "--set=train.time_budget_s=900.0",
                    "--set=model.encoder.filters=16,32", "--set=data.binarize=false",
                    "--set=model.decoder.head_units=none", "--set=data.labels=20"]
-  config, _ = config_lib.from_command_line(
+  config, _ = config_overrides.from_command_line(
       "mnist_semi", {}, [f.split("=", 1)[1] for f in flags[1:]])
   for path, value in overrides.items():
     section, field = path.rsplit(".", 1)

@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from experiments import class_report, cluster_report
 from pixelgan_tf import config as config_lib
+from pixelgan_tf import config_overrides
 from tests import scripts
 
 ROOT = scripts.ROOT
@@ -289,9 +290,9 @@ def test_a_run_killed_in_a_round_end_resumes_with_every_evaluated_step(data_dir,
                                                                        monkeypatch):
   from pixelgan_tf import train
   config = config_lib.experiment("tiny")
-  config = config_lib.override(config, "data.data_dir", data_dir)
-  config = config_lib.override(config, "train.steps", "20")
-  config = config_lib.override(config, "train.sample_every", "100")
+  config = config_overrides.override(config, "data.data_dir", data_dir)
+  config = config_overrides.override(config, "train.steps", "20")
+  config = config_overrides.override(config, "train.sample_every", "100")
   workdir = str(tmp_path / "run")
   evaluate_run, rounds = train.evaluate_run, []
 

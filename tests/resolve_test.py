@@ -6,6 +6,7 @@ import types
 import pytest
 
 from pixelgan_tf import config as config_lib
+from pixelgan_tf import config_overrides
 from pixelgan_tf import train
 from pixelgan_tf.model import validate as validate_model
 
@@ -59,8 +60,8 @@ def test_a_model_without_an_image_shape_asks_for_one():
 
 
 def test_the_command_line_can_set_and_unset_the_data_derived_fields():
-  config, _ = config_lib.from_command_line("tiny", {}, ["model.image_shape=8,8,1",
+  config, _ = config_overrides.from_command_line("tiny", {}, ["model.image_shape=8,8,1",
                                                         "model.num_classes=3"])
   assert config.model.image_shape == (8, 8, 1) and config.model.num_classes == 3
-  config, _ = config_lib.from_command_line("tiny", {}, ["model.image_shape=none"])
+  config, _ = config_overrides.from_command_line("tiny", {}, ["model.image_shape=none"])
   assert config.model.image_shape is None

@@ -25,6 +25,7 @@ import pytest
 
 from experiments import rows
 from pixelgan_tf import config as config_lib
+from pixelgan_tf import config_overrides
 from pixelgan_tf import train
 
 SNAPSHOT_PATH = os.path.join(os.path.dirname(__file__), "data", "resolved_configs_before.json")
@@ -91,7 +92,7 @@ def _command_line(arguments):
       sets.append(value)
     else:
       shortcuts[name] = value
-  return config_lib.from_command_line(preset, shortcuts, sets)
+  return config_overrides.from_command_line(preset, shortcuts, sets)
 
 
 def test_the_snapshot_covers_every_preset_row_and_figure():
@@ -117,7 +118,7 @@ def test_every_row_and_figure_resolves_as_before(registry, name):
   # The typed overrides, applied directly, give what their command line gives.
   direct = config_lib.experiment(entry.preset)
   for path, value in entry.overrides.items():
-    direct = config_lib.override(direct, path, value)
+    direct = config_overrides.override(direct, path, value)
   assert direct == config
 
 
