@@ -59,7 +59,10 @@ class DecoderConfig:
 
 DECODER_PRESETS = {
     # Default for MNIST on a CPU: the code carries the global structure, so a
-    # local receptive field (6 rows above, 5 columns either side) suffices.
+    # local receptive field (6 rows above, 5 columns either side) suffices. A
+    # smaller, wider or deeper field did not separate the 20-label classes
+    # better (RESULTS.md, "The 20-label proxy at 500 steps: receptive field and
+    # normalized logits").
     "mnist_cpu": DecoderConfig(num_layers=4, filters=32),
     # The same with wider kernels (11 rows above, 10 columns either side), for
     # 1.3x the step time: far lower MNIST-100 error in the first half hour
@@ -100,7 +103,9 @@ class EncoderConfig:
       scale, no offset), so that no category can take every image: without it
       the 30-way code of `mnist_cluster` fell onto one category, whatever the
       learning rates (docs/experiment_log.md, "Normalized categorical logits
-      (`model.encoder.normalize_logits`)").
+      (`model.encoder.normalize_logits`)"). With 20 labels, plain logits made
+      the code one-hot before the classes separated (RESULTS.md, "The 20-label
+      proxy at 500 steps: receptive field and normalized logits").
   """
   filters: Tuple[int, ...] = (32, 64)
   hidden_units: int = 512
