@@ -73,18 +73,11 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._train_seconds = train_seconds
     self._warmup_steps = adversarial_warmup_steps
 
-  def _decay_at(self, step: int) -> float:
-    done = progress(step, self._steps, self._train_seconds(), self._time_budget_s)
-    return decay_scale(done, self._decay_fraction)
-
-  def scale(self) -> float:
-    """The decay's factor at the current step."""
-    return self._decay_at(completed_steps(self._model))
-
   def phase_scales(self) -> dict:
     """{phase: factor on its base rate} at the current step."""
     step = completed_steps(self._model)   # one read of the (possibly mirrored) counter
-    decay, warmup = self._decay_at(step), warmup_scale(step, self._warmup_steps)
+    done = progress(step, self._steps, self._train_seconds(), self._time_budget_s)
+    decay, warmup = decay_scale(done, self._decay_fraction), warmup_scale(step, self._warmup_steps)
     return {phase: decay * (warmup if phase in ADVERSARIAL_PHASES else 1.0)
             for phase in self._optimizers}
 
