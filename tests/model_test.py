@@ -46,11 +46,6 @@ def _paths(variables):
   return {v.path for v in variables}
 
 
-def test_aae_with_encoder_noise_is_refused_not_silenced():
-  with pytest.raises(ValueError, match=r"model.kind=aae needs model.encoder.noise_std=0, got 1.0"):
-    PixelGANAutoencoder(_config(kind="aae"))
-
-
 @pytest.mark.parametrize("phase", ["reconstruction", "discriminator", "generator", "supervised"])
 def test_each_phase_changes_only_its_variables(phase):
   model = _model(_config(num_classes=3))
@@ -252,6 +247,11 @@ def test_aae_baseline_is_deterministic_and_factorized():
   b = model.encoder_outputs(images, seed=tf.constant([2, 2]))["categorical"]
   np.testing.assert_array_equal(a.numpy(), b.numpy())
   assert np.isfinite(model.train_on_batch(images, return_dict=True)["nll"])
+
+
+def test_aae_with_encoder_noise_is_refused_not_silenced():
+  with pytest.raises(ValueError, match=r"model.kind=aae needs model.encoder.noise_std=0, got 1.0"):
+    PixelGANAutoencoder(_config(kind="aae"))
 
 
 @pytest.mark.parametrize("phase", ["reconstruction", "discriminator", "generator", "supervised"])
