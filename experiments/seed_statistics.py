@@ -35,6 +35,8 @@ PER_RUN_FIELDS = ("data.seed", "data.data_dir",
                    # How a run was spread over devices and calls, not what it computes:
                    "train.strategy", "train.devices", "train.collective_timeout_s",
                    "train.slurm_port_base", "train.steps_per_execution",
+                   # One thread: the same sums in a fixed order (pixelgan_tf.determinism).
+                   "train.deterministic",
                    # Measurements that do not change the training:
                    "train.diagnose_every")
 

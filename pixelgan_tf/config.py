@@ -294,6 +294,9 @@ class TrainConfig:
     slurm_port_base: 'multi_worker' under SLURM: the port of a node's first task.
     diagnose_every: steps between measurements of the categorical code
       (`pixelgan_tf.diagnostics`, written to diagnostics.jsonl); 0: none.
+    deterministic: make a seed repeat bit for bit (`pixelgan_tf.determinism`):
+      one intra-op and one inter-op thread, and TensorFlow's deterministic
+      kernels. On a CPU a run then uses one core, so run one per core.
   """
   steps: int = 20000
   eval_every: int = 1000
@@ -311,6 +314,7 @@ class TrainConfig:
   collective_timeout_s: float = 300.0
   slurm_port_base: int = 8888
   diagnose_every: int = 0
+  deterministic: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

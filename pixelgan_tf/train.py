@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from pixelgan_tf import callbacks as callbacks_lib
 from pixelgan_tf import data as data_lib
-from pixelgan_tf import diagnostics, distribute, evaluation, priors, schedule
+from pixelgan_tf import determinism, diagnostics, distribute, evaluation, priors, schedule
 from pixelgan_tf.callbacks import completed_steps
 from pixelgan_tf.callbacks import TrainingDivergedError  # noqa: F401  (launch/main.py's)
 from pixelgan_tf.config import ExperimentConfig
@@ -279,6 +279,7 @@ class OpenedRun:
 def open_run(config: ExperimentConfig, workdir: str) -> OpenedRun:
   """Data, resolved config (checked against the run directory), model, checkpoints."""
   validate(config)
+  determinism.configure(config.train.deterministic)   # before any op: it sets thread pools
   strategy = _strategy(config)   # before any other op: it may configure the runtime
   # A global batch that the replicas cannot share is refused before any work.
   distribute.per_replica_config(config.data, 0, strategy.num_replicas_in_sync)

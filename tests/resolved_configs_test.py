@@ -39,6 +39,7 @@ DATA = {"mnist": ((28, 28, 1), 10), "fashion_mnist": ((28, 28, 1), 10),
 DATA_DERIVED = ("image_shape", "num_classes")
 # Fields that did not exist when the snapshot was written: (path, default).
 ADDED_FIELDS = ((("train", "diagnose_every"), 0),
+                (("train", "deterministic"), False),
                 (("model", "phases", "adversarial_warmup_steps"), 0))
 
 
