@@ -93,8 +93,11 @@ class EncoderConfig:
   """The recognition network z = f(x, n) with noise n ~ N(0, noise_std^2 I).
 
   Attributes:
-    filters: channels of the stride-2 5x5 convolutions, in order.
-    hidden_units: width of the dense layer after them.
+    filters: channels of the stride-2 5x5 convolutions, in order; () gives a
+      fully connected encoder.
+    hidden_units: width of each dense layer after them.
+    hidden_layers: dense ReLU layers after them (the adversarial autoencoder
+      paper's MNIST encoders are fully connected, two layers).
     noise_position: 'hidden' concatenates noise_dim noise values to the
       flattened features; 'input' adds noise to every normalized pixel.
     noise_dim: noise values concatenated ('hidden' only).
@@ -109,6 +112,7 @@ class EncoderConfig:
   """
   filters: Tuple[int, ...] = (32, 64)
   hidden_units: int = 512
+  hidden_layers: int = 1
   noise_position: NoisePosition = "hidden"
   noise_dim: int = 16
   noise_std: float = 1.0

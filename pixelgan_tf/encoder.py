@@ -22,16 +22,18 @@ class Encoder(keras.Model):
   different on every replica. Without a seed the encoder is deterministic
   (n = 0), which is how it classifies at test time.
 
-  Layout: stride-2 5x5 convolutions (leaky ReLU), flatten, a dense ReLU
-  layer, one linear head per code component; the categorical head's logits go
+  Layout: stride-2 5x5 convolutions (leaky ReLU), flatten, `hidden_layers`
+  dense ReLU layers, one linear head per code component; the categorical head's logits go
   through a softmax, after batch normalization without a learnt offset when
   `normalize_logits` is set.
 
   Args:
     code_sizes: size of each code component, e.g. {'gaussian': 8} or
       {'categorical': 10} or both.
-    filters: channels of the convolutions.
-    hidden_units: width of the dense layer.
+    filters: channels of the convolutions; () flattens the image straight
+      into the dense layers (the adversarial autoencoder paper's layout).
+    hidden_units: width of each dense layer.
+    hidden_layers: dense ReLU layers (at least 1).
     noise_position: 'hidden' concatenates `noise_dim` noise values to the
       flattened features; 'input' adds noise to every normalized pixel.
     noise_dim: noise values for 'hidden'.
@@ -57,6 +59,7 @@ class Encoder(keras.Model):
                code_sizes: Dict[str, int],
                filters: Sequence[int] = (32, 64),
                hidden_units: int = 512,
+               hidden_layers: int = 1,
                noise_position: str = "hidden",
                noise_dim: int = 16,
                noise_std: float = 1.0,
@@ -67,11 +70,14 @@ class Encoder(keras.Model):
       raise ValueError(f"noise_position must be one of {NOISE_POSITIONS}, got {noise_position!r}.")
     if noise_std < 0 or noise_dim < 0:
       raise ValueError(f"noise_std and noise_dim must be >= 0, got {noise_std}, {noise_dim}.")
+    if hidden_layers < 1:
+      raise ValueError(f"hidden_layers must be >= 1, got {hidden_layers}.")
     if not code_sizes:
       raise ValueError("An encoder needs at least one code component.")
     self.code_sizes = dict(sorted(code_sizes.items()))
     self.filters = tuple(int(f) for f in filters)
     self.hidden_units = int(hidden_units)
+    self.hidden_layers = int(hidden_layers)
     self.noise_position = noise_position
     self.noise_dim = int(noise_dim)
     self.noise_std = float(noise_std)
@@ -82,6 +88,11 @@ class Encoder(keras.Model):
         for i, f in enumerate(self.filters)]
     self.hidden = keras.layers.Dense(self.hidden_units, activation="relu", dtype=policy,
                                      name="hidden")
+    # Apart from `hidden`, so that checkpoints of one-layer encoders still load.
+    self.deeper_hidden = [
+        keras.layers.Dense(self.hidden_units, activation="relu", dtype=policy,
+                           name=f"hidden_{i}")
+        for i in range(1, self.hidden_layers)]
     normalize = self.normalize_logits and CATEGORICAL in self.code_sizes
     # A bias before the normalization would be subtracted right away: it would
     # get no gradient but Adam's noise.
@@ -112,6 +123,8 @@ class Encoder(keras.Model):
     if self.noise_position == "hidden" and self.noise_dim > 0:
       x = tf.concat([x, self._noise([batch, self.noise_dim], seed)], axis=-1)
     x = self.hidden(x)
+    for layer in self.deeper_hidden:
+      x = layer(x)
     outputs = {}
     for name, head in self.heads.items():
       value = head(x)
@@ -134,6 +147,7 @@ class Encoder(keras.Model):
         "code_sizes": self.code_sizes,
         "filters": self.filters,
         "hidden_units": self.hidden_units,
+        "hidden_layers": self.hidden_layers,
         "noise_position": self.noise_position,
         "noise_dim": self.noise_dim,
         "noise_std": self.noise_std,

@@ -114,7 +114,7 @@ class PixelGANAutoencoder(keras.Model):
       encoder = config.encoder
       self.encoder = Encoder(
           priors.code_sizes(config.prior), encoder.filters, encoder.hidden_units,
-          encoder.noise_position, encoder.noise_dim,
+          encoder.hidden_layers, encoder.noise_position, encoder.noise_dim,
           encoder.noise_std,
           normalize_logits=encoder.normalize_logits, dtype=policy, name="encoder")
       code_dim = self.encoder.code_dim

@@ -1,7 +1,9 @@
-"""Tests of the recognition network's logit normalization."""
+"""Tests of the recognition network: its layout and its logit normalization."""
 
 import numpy as np
 import tensorflow as tf
+
+import pytest
 
 from pixelgan_tf.encoder import CATEGORICAL_LOGITS, Encoder
 
@@ -54,3 +56,21 @@ def test_normalize_logits_round_trips_through_the_config():
   encoder = _encoder(True)
   clone = Encoder.from_config(encoder.get_config())
   assert clone.normalize_logits
+
+
+def test_a_fully_connected_encoder_of_two_layers():
+  encoder = Encoder({"categorical": 5, "gaussian": 3}, filters=(), hidden_units=16,
+                    hidden_layers=2, noise_position="input", noise_std=0.5)
+  outputs = encoder(_images(batch=4), seed=tf.constant([1, 2]))
+  assert outputs["categorical"].shape == (4, 5) and outputs["gaussian"].shape == (4, 3)
+  # The image's 64 pixels go straight into the first of two 16-unit layers.
+  assert encoder.hidden.kernel.shape == (64, 16)
+  assert [layer.kernel.shape for layer in encoder.deeper_hidden] == [(16, 16)]
+  assert not encoder.convolutions
+  clone = Encoder.from_config(encoder.get_config())
+  assert clone.hidden_layers == 2 and clone.filters == ()
+
+
+def test_an_encoder_without_dense_layers_is_refused():
+  with pytest.raises(ValueError, match="hidden_layers must be >= 1, got 0"):
+    Encoder({"categorical": 5}, hidden_layers=0)

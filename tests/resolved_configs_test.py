@@ -40,6 +40,7 @@ DATA_DERIVED = ("image_shape", "num_classes")
 # Fields that did not exist when the snapshot was written: (path, default).
 ADDED_FIELDS = ((("train", "diagnose_every"), 0),
                 (("train", "deterministic"), False),
+                (("model", "encoder", "hidden_layers"), 1),
                 (("model", "phases", "adversarial_warmup_steps"), 0))
 
 
