@@ -11,6 +11,7 @@ host's input pipeline costs nothing); with it, the real pipeline of
   python bench/train_step.py                                   # mnist_semi as configured
   python bench/train_step.py --steps_per_execution=10 --xla=on
   python bench/train_step.py --mixed_precision=bfloat16 --data_dir=/tmp/tfds
+  python bench/train_step.py --deterministic=true              # one thread, op determinism
 """
 
 import os
@@ -27,7 +28,7 @@ import tensorflow as tf  # noqa: E402
 from pixelgan_tf import config as config_lib  # noqa: E402
 from pixelgan_tf import config_overrides  # noqa: E402
 from pixelgan_tf import data as data_lib  # noqa: E402
-from pixelgan_tf import distribute, train  # noqa: E402
+from pixelgan_tf import determinism, distribute, train  # noqa: E402
 
 _PRESET = flags.DEFINE_enum("preset", "mnist_semi", sorted(config_lib.EXPERIMENTS),
                             "Experiment preset.")
@@ -37,6 +38,8 @@ _XLA = flags.DEFINE_enum("xla", None, ["auto", "on", "off"],
                          "XLA-compile the whole step (default: the preset's).")
 _PRECISION = flags.DEFINE_enum("mixed_precision", None, ["off", "float16", "bfloat16"],
                                "Precision policy (default: the preset's).")
+_DETERMINISTIC = flags.DEFINE_enum("deterministic", None, ["true", "false"],
+                                   "train.deterministic (default: the preset's).")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Feed the real pipeline from this TFDS "
                                 "directory (default: one repeated random batch).")
 _STEPS = flags.DEFINE_integer("steps", 200, "Timed steps per repeat.")
@@ -47,6 +50,7 @@ def _config() -> config_lib.ExperimentConfig:
   config = config_lib.experiment(_PRESET.value)
   overrides = {"train.steps_per_execution": _STEPS_PER_EXECUTION.value,
                "train.jit_compile": _XLA.value, "train.mixed_precision": _PRECISION.value,
+               "train.deterministic": _DETERMINISTIC.value,
                "data.data_dir": _DATA_DIR.value}
   for path, value in overrides.items():
     if value is not None:
@@ -70,6 +74,7 @@ def main(argv):
   del argv
   config = _config()
   train.validate(config)
+  determinism.configure(config.train.deterministic)   # before the runtime starts
   strategy = distribute.make_strategy(config.train)
   if _DATA_DIR.value:
     splits = data_lib.load_splits(config.data)
@@ -94,6 +99,7 @@ def main(argv):
         f"preset {_PRESET.value}, batch {config.data.batch_size} (+{config.data.labeled_batch_size}"
         f" labelled), steps_per_execution {config.train.steps_per_execution}, XLA "
         f"{config.train.jit_compile}, precision {config.train.mixed_precision}, "
+        f"deterministic {config.train.deterministic}, "
         f"data {'pipeline' if _DATA_DIR.value else 'synthetic'}")
   print(f"{1000 * best:.2f} ms/step, {config.data.batch_size / best:.0f} images/s "
         f"(best of {_REPEATS.value} x {iterator_steps} steps)")
