@@ -16,8 +16,10 @@ What a marker can name:
   commands MACHINE      the run_table1 command of each row and its seeds recorded there.
   ablations             every recipe beside its baseline: what differs, the seeds,
                         mean ± std of both.
-  by_step BASELINE ROW  one row of a baseline recipe and of every recipe beside it,
-                        the metric at each evaluation, per seed and over seeds.
+  by_step BASELINE ROW [STEPS]
+                        one row of a baseline recipe and of every recipe beside it,
+                        the metric at each evaluation (or at the comma-separated
+                        STEPS), per seed and over seeds.
   diagnostics ROW STEPS RECIPE...
                         the code diagnostics (diagnostics.jsonl) of each recipe's seeds
                         of ROW at the comma-separated STEPS (experiments.early_diagnosis).
@@ -230,11 +232,13 @@ def test_curve(run: str, metric: str) -> Dict[int, float]:
   return {step: test for step, _, _, test in learning_curve(path, metric)}
 
 
-def render_by_step(results: str, baseline: str, row: str) -> str:
-  """The baseline recipe's `row` and each recipe beside it: the metric at every evaluation.
+def render_by_step(results: str, baseline: str, row: str,
+                   at_steps: Optional[Sequence[int]] = None) -> str:
+  """The baseline recipe's `row` and each recipe beside it: the metric at each evaluation.
 
-  Columns: the metric at each evaluated step per seed ("–": no finished run of that
-  seed), then mean ± std over the seeds at each step, then the final test NLL.
+  Columns: the metric at each evaluated step (or at each of `at_steps`) per seed
+  ("–": no finished run of that seed, or no evaluation at that step), then
+  mean ± std over the seeds at each step, then the final test NLL.
   """
   if row not in ROWS:
     raise ValueError(f"Unknown row {row!r}; choose from {sorted(ROWS)}.")
@@ -246,8 +250,8 @@ def render_by_step(results: str, baseline: str, row: str) -> str:
   curves = {recipe: {seed: test_curve(run, ROWS[row].metric) for seed, run in by_seed.items()}
             for recipe, by_seed in runs.items()}
   seeds = sorted({seed for by_seed in runs.values() for seed in by_seed})
-  steps = sorted({step for by_seed in curves.values() for curve in by_seed.values()
-                  for step in curve})
+  steps = list(at_steps) if at_steps else sorted(
+      {step for by_seed in curves.values() for curve in by_seed.values() for step in curve})
   at = " / ".join(map(str, steps))
   header = (["records", "knob", "baseline → arm"] + [f"seed {seed}, step {at}" for seed in seeds]
             + [f"mean ± std, step {at}", "test NLL at the end (nats)"])
@@ -279,13 +283,14 @@ def render_block(results: str, spec: str) -> str:
     return render_commands(results, words[1])
   if words == ["ablations"]:
     return render_ablations(results)
-  if words[:1] == ["by_step"] and len(words) == 3:
-    return render_by_step(results, words[1], words[2])
+  if words[:1] == ["by_step"] and len(words) in (3, 4):
+    at_steps = [int(s) for s in words[3].split(",")] if len(words) == 4 else None
+    return render_by_step(results, words[1], words[2], at_steps)
   if words[:1] == ["diagnostics"] and len(words) >= 4:
     return render_diagnostics(results, words[1], [int(s) for s in words[2].split(",")],
                               words[3:])
   raise ValueError(f"Unknown generated block {spec!r}: expected 'table1 MACHINE', "
-                   f"'commands MACHINE', 'ablations', 'by_step BASELINE ROW' or "
+                   f"'commands MACHINE', 'ablations', 'by_step BASELINE ROW [STEPS]' or "
                    f"'diagnostics ROW STEPS RECIPE...'.")
 
 

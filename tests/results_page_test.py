@@ -105,6 +105,15 @@ def test_by_step_lists_each_seed_at_each_evaluation(results):
   assert len(lines) == 4
 
 
+def test_by_step_at_chosen_steps_marks_the_missing_ones(results):
+  lines = results_page.render_block(results, "by_step cpu mnist_100 1000,1500").splitlines()
+  assert lines[0] == ("| records | knob | baseline → arm | seed 0, step 1000 / 1500 | "
+                      "seed 1, step 1000 / 1500 | mean ± std, step 1000 / 1500 | "
+                      "test NLL at the end (nats) |")
+  assert lines[2] == ("| `cpu/mnist_100` | – (baseline) | – | 2.00 / – | 4.00 / – | "
+                      "3.00 ± 1.41 / – | 90.00 ± 0.00 |")
+
+
 def test_the_page_keeps_its_prose_and_rewrites_only_its_blocks(results):
   page = ("# Results\n\nProse *kept*.\n<!-- generated: table1 h100 -->\nold table\n"
           "<!-- end generated -->\nMore prose.\n")
