@@ -7,11 +7,15 @@ image (`evaluation.cluster_labels`). This prints, for the test split, that
 clustering error beside two diagnostics: the error when each cluster takes the
 commonest validation label among the images it wins (a labelling by more than
 one example), and when it takes the commonest test label (the best any
-labelling of these clusters can do: their impurity alone). Then one line per
+labelling of these clusters can do: their impurity alone). It also shows how
+many validation images tie for a cluster's largest probability (float32
+saturates at 1) and the error when each cluster is named by the exact
+maximiser instead, the image of the largest log-odds. Then one line per
 cluster: test images, the protocol's label, the commonest label, its share.
 """
 
 import sys
+from typing import Optional
 
 from absl import app, flags
 import numpy as np
@@ -20,21 +24,37 @@ from experiments import trained_run
 from pixelgan_tf import evaluation
 
 
+def log_odds(logits: np.ndarray) -> np.ndarray:
+  """[N, K] log(q_k / (1 - q_k)) of q = softmax(logits [N, K]), in float64.
+
+  Monotone in q_k like the probability, but it keeps ordering the images whose
+  float32 probability has saturated at 1.
+  """
+  logits = np.asarray(logits, np.float64)
+  others = [np.logaddexp.reduce(np.delete(logits, k, axis=-1), axis=-1)
+            for k in range(logits.shape[-1])]
+  return logits - np.stack(others, axis=-1)
+
+
 def cluster_report(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np.ndarray,
-                   test_labels: np.ndarray) -> dict:
-  """Clustering errors under three labellings, and each cluster's contents.
+                   test_labels: np.ndarray, val_logits: Optional[np.ndarray] = None) -> dict:
+  """Clustering errors under three (or four) labellings, and each cluster's contents.
 
   Args:
     val_probs: [N_val, K] cluster probabilities of the validation images.
     val_labels: [N_val] their labels.
     test_probs: [N_test, K] cluster probabilities of the test images.
     test_labels: [N_test] their labels.
+    val_logits: [N_val, K] the logits behind `val_probs`, or None.
 
   Returns:
     dict with 'protocol_error', 'validation_majority_error', 'purity_error'
-    (fractions of the test images) and 'clusters': one dict per cluster that
-    wins a test image ('cluster', 'images', 'protocol_label', 'majority_label',
-    'purity'), the largest first.
+    (fractions of the test images), 'most_ties' (the most validation images
+    that share a cluster's largest probability) and 'clusters': one dict per
+    cluster that wins a test image ('cluster', 'images', 'protocol_label',
+    'majority_label', 'purity'), the largest first. With `val_logits`, also
+    'exact_maximiser_error': each cluster named by its image of largest
+    log-odds.
   """
   protocol = evaluation.cluster_labels(val_probs, val_labels)
   by_validation = evaluation.majority_cluster_labels(val_probs, val_labels, protocol)
@@ -52,8 +72,13 @@ def cluster_report(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np
         "purity": float(np.mean(members == by_test[cluster]))})
   error = lambda labels_of_clusters: evaluation.clustering_error(
       test_probs, test_labels, labels_of_clusters)
-  return {"protocol_error": error(protocol), "validation_majority_error": error(by_validation),
-          "purity_error": error(by_test), "clusters": clusters}
+  report = {"protocol_error": error(protocol), "validation_majority_error": error(by_validation),
+            "purity_error": error(by_test), "clusters": clusters,
+            "most_ties": int(np.max(np.sum(val_probs == val_probs.max(axis=0), axis=0)))}
+  if val_logits is not None:
+    report["exact_maximiser_error"] = error(
+        evaluation.cluster_labels(log_odds(val_logits), val_labels))
+  return report
 
 
 def main(argv):
@@ -70,11 +95,16 @@ def main(argv):
   report = cluster_report(
       probabilities(splits.validation_images, splits.validation_labels),
       splits.validation_labels,
-      probabilities(splits.test_images, splits.test_labels), splits.test_labels)
+      probabilities(splits.test_images, splits.test_labels), splits.test_labels,
+      trained_run.class_logits(model, splits.validation_images, splits.validation_labels,
+                               config.data))
   print(f"step {int(model.optimizer.iterations)}, {len(splits.test_labels)} test images, "
         f"{len(report['clusters'])} clusters win at least one")
-  for name in ("protocol_error", "validation_majority_error", "purity_error"):
+  for name in ("protocol_error", "exact_maximiser_error", "validation_majority_error",
+               "purity_error"):
     print(f"  {name}: {100 * report[name]:.2f} %")
+  print(f"  most validation images tied at a cluster's largest probability: "
+        f"{report['most_ties']}")
   print("| cluster | test images | protocol's label | commonest label | its share |")
   print("|---|---|---|---|---|")
   for c in report["clusters"]:

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from pixelgan_tf import data as data_lib
 from pixelgan_tf import train
+from pixelgan_tf.encoder import CATEGORICAL_LOGITS
 from pixelgan_tf.run_directory import RunDirectory
 
 # Shared by the analysis scripts, which tests import together (one absl registry).
@@ -28,4 +29,10 @@ def load_run(workdir: str):
 def class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config) -> np.ndarray:
   """[N, K] class (or cluster) probabilities of the deterministic encoder, batch by batch."""
   return np.concatenate([model.classify(batch["images"]).numpy()
+                         for batch in data_lib.eval_dataset(images, labels, data_config)])
+
+
+def class_logits(model, images: np.ndarray, labels: np.ndarray, data_config) -> np.ndarray:
+  """[N, K] the logits behind `class_probabilities`, batch by batch."""
+  return np.concatenate([model.encoder_outputs(batch["images"])[CATEGORICAL_LOGITS].numpy()
                          for batch in data_lib.eval_dataset(images, labels, data_config)])

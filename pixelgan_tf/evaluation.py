@@ -25,6 +25,11 @@ def cluster_labels(probabilities: np.ndarray, labels: np.ndarray) -> np.ndarray:
   protocol): for each cluster i, the validation example x_n that maximises
   q(z_i | x_n) gives its label to the whole cluster.
 
+  A confident code saturates float32 probabilities at exactly 1, so hundreds
+  of images can tie for a cluster's maximum; the tie goes to the first of
+  them. Breaking it by the exact maximiser (the largest log-odds) named worse
+  (RESULTS.md, "The clustering protocol's ties").
+
   Args:
     probabilities: [N, K] cluster probabilities q(z | x) of validation images.
     labels: [N] their labels.

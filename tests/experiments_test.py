@@ -274,6 +274,31 @@ def test_cluster_report_compares_the_protocols_labels_with_the_commonest_ones():
        "purity": pytest.approx(1 / 2)}]
 
 
+def test_log_odds_keep_ordering_probabilities_that_saturate():
+  logits = np.array([[40.0, 0.0, 0.0], [30.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+  odds = cluster_report.log_odds(logits)
+  assert odds[0, 0] > odds[1, 0] > odds[2, 0]
+  # log(q / (1 - q)) with q = (1, e, 1) / (2 + e).
+  np.testing.assert_allclose(odds[2], [-np.log1p(np.e), 1 - np.log(2), -np.log1p(np.e)],
+                             atol=1e-12)
+
+
+def test_cluster_report_names_tied_clusters_by_the_first_image_or_the_exact_maximiser():
+  # Both validation images of cluster 0 have probability 1 in float32; the
+  # protocol takes the first (a 7), the exact maximiser the second (a 1).
+  val_logits = np.array([[30.0, 0.0], [40.0, 0.0], [0.0, 5.0]], np.float32)
+  val_probs = np.exp(val_logits) / np.exp(val_logits).sum(-1, keepdims=True)
+  assert val_probs[0, 0] == val_probs[1, 0] == 1.0
+  val_labels = np.array([7, 1, 4])
+  test_probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.2, 0.8]])
+  test_labels = np.array([1, 1, 4])
+  report = cluster_report.cluster_report(val_probs, val_labels, test_probs, test_labels,
+                                         val_logits)
+  assert report["most_ties"] == 2
+  assert report["protocol_error"] == pytest.approx(2 / 3)
+  assert report["exact_maximiser_error"] == 0.0
+
+
 def test_class_report_counts_errors_per_class_and_the_commonest_confusions():
   labels = np.array([0, 0, 1, 1, 1, 2, 2, 2, 2])
   predicted = np.array([0, 1, 1, 2, 2, 2, 1, 0, 2])
