@@ -151,6 +151,10 @@ class PhaseConfig:
   adversarial step was drowned by the other phases' steps on the same weights
   and the discriminator won; at 1e-3 the game balanced (bench/RESULTS.md,
   "First MNIST-100 runs (`launch/main.py`, the `mnist_semi` preset)").
+  The window is narrow: at 3e-4 the discriminator won the unsupervised
+  game, at 3e-3 the 20-label code committed worse, and a discriminator at
+  1e-3 clustered no better over five seeds (RESULTS.md, "The shared parts on
+  a 3000-step AAE proxy" and "Early diagnosis: when the 20-label code commits").
 
   Each phase has its own Adam, whose step does not depend on the scale of
   the gradient (once it is well above Adam's epsilon): `generator_weight`
