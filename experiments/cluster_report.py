@@ -90,14 +90,12 @@ def main(argv):
       raise ValueError(f"{workdir} is not an unsupervised run with a categorical code.")
   except (ValueError, OSError) as error:
     sys.exit(f"error: {error}")
-  probabilities = lambda images, labels: trained_run.class_probabilities(
-      model, images, labels, config.data)
-  report = cluster_report(
-      probabilities(splits.validation_images, splits.validation_labels),
-      splits.validation_labels,
-      probabilities(splits.test_images, splits.test_labels), splits.test_labels,
-      trained_run.class_logits(model, splits.validation_images, splits.validation_labels,
-                               config.data))
+  val_probs, val_logits = trained_run.class_probabilities_and_logits(
+      model, splits.validation_images, splits.validation_labels, config.data)
+  test_probs = trained_run.class_probabilities(model, splits.test_images, splits.test_labels,
+                                               config.data)
+  report = cluster_report(val_probs, splits.validation_labels, test_probs, splits.test_labels,
+                          val_logits)
   print(f"step {int(model.optimizer.iterations)}, {len(splits.test_labels)} test images, "
         f"{len(report['clusters'])} clusters win at least one")
   for name in ("protocol_error", "exact_maximiser_error", "validation_majority_error",

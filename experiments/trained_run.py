@@ -1,5 +1,7 @@
 """A finished (or paused) run, restored from its directory for analysis scripts."""
 
+from typing import Tuple
+
 from absl import flags
 import numpy as np
 import tensorflow as tf
@@ -7,6 +9,7 @@ import tensorflow as tf
 from pixelgan_tf import data as data_lib
 from pixelgan_tf import train
 from pixelgan_tf.encoder import CATEGORICAL_LOGITS
+from pixelgan_tf.priors import CATEGORICAL
 from pixelgan_tf.run_directory import RunDirectory
 
 # Shared by the analysis scripts, which tests import together (one absl registry).
@@ -32,7 +35,12 @@ def class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_conf
                          for batch in data_lib.eval_dataset(images, labels, data_config)])
 
 
-def class_logits(model, images: np.ndarray, labels: np.ndarray, data_config) -> np.ndarray:
-  """[N, K] the logits behind `class_probabilities`, batch by batch."""
-  return np.concatenate([model.encoder_outputs(batch["images"])[CATEGORICAL_LOGITS].numpy()
-                         for batch in data_lib.eval_dataset(images, labels, data_config)])
+def class_probabilities_and_logits(model, images: np.ndarray, labels: np.ndarray,
+                                   data_config) -> Tuple[np.ndarray, np.ndarray]:
+  """`class_probabilities` and the [N, K] logits behind them, from one encoder pass."""
+  probabilities, logits = [], []
+  for batch in data_lib.eval_dataset(images, labels, data_config):
+    outputs = model.encoder_outputs(batch["images"])
+    probabilities.append(outputs[CATEGORICAL].numpy())
+    logits.append(outputs[CATEGORICAL_LOGITS].numpy())
+  return np.concatenate(probabilities), np.concatenate(logits)
