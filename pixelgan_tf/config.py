@@ -20,6 +20,7 @@ NoisePosition = Literal["input", "hidden"]
 Strategy = Literal["auto", "one_device", "mirrored", "multi_worker"]
 Dataset = Literal["mnist", "fashion_mnist", "svhn_cropped", "cifar10", "smallnorb"]
 JitCompile = Literal["auto", "on", "off"]
+AdversarialOptimizer = Literal["adam", "sgd"]
 MixedPrecision = Literal["off", "float16", "bfloat16"]
 
 LIKELIHOODS = typing.get_args(Likelihood)
@@ -176,6 +177,8 @@ class PhaseConfig:
   generator_weight: float = 1.0
   supervised_weight: float = 1.0
   adversarial_warmup_steps: int = 0
+  adversarial_optimizer: AdversarialOptimizer = "adam"
+  sgd_momentum: float = 0.9
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,8 @@ from pixelgan_tf.likelihoods import bits_per_dim
 
 # Phase ids, used to give every phase its own noise stream.
 RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED = range(4)
+# The phases of the adversarial game on the code.
+ADVERSARIAL_PHASES = ("discriminator", "generator")
 
 
 def validate(config: ModelConfig) -> None:
@@ -57,6 +59,9 @@ def validate(config: ModelConfig) -> None:
           f"{sizes[priors.CATEGORICAL]} categories but the data has {config.num_classes} "
           f"classes. Set model.prior.categories={config.num_classes} (--categories), or "
           f"train without labels (--labels=0).")
+  if not 0.0 <= config.phases.sgd_momentum < 1.0:
+    raise ValueError(f"model.phases.sgd_momentum must be in [0, 1), got "
+                     f"{config.phases.sgd_momentum}.")
 
 
 def phase_seed(step, replica_id, phase: int) -> tf.Tensor:
@@ -184,7 +189,8 @@ class PixelGANAutoencoder(keras.Model):
 
     Args:
       optimizers: optional {phase: optimizer}; by default Adam with the
-        learning rates of `config.phases`. Under a mixed_float16 policy each is
+        learning rates of `config.phases` (SGD with momentum for the
+        adversarial phases when `config.phases.adversarial_optimizer` is 'sgd'). Under a mixed_float16 policy each is
         wrapped in a `LossScaleOptimizer`.
       jit_compile: passed to `keras.Model.compile`.
     """
@@ -198,8 +204,7 @@ class PixelGANAutoencoder(keras.Model):
     optimizers = dict(optimizers or {})
     self.phase_optimizers = {}
     for phase, phase_variables in variables.items():
-      optimizer = optimizers.pop(phase, None) or keras.optimizers.Adam(
-          rates[phase], beta_1=phases.adam_beta_1, name=f"{phase}_adam")
+      optimizer = optimizers.pop(phase, None) or _default_optimizer(phase, rates[phase], phases)
       if self.dtype_policy.name == "mixed_float16" and not isinstance(
           optimizer, keras.optimizers.LossScaleOptimizer):
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -411,6 +416,14 @@ def _across_workers() -> bool:
   strategy = tf.distribute.get_strategy()
   return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
           and strategy.extended._in_multi_worker_mode())   # Keras' own test
+
+
+def _default_optimizer(phase: str, learning_rate: float, phases) -> keras.optimizers.Optimizer:
+  """The optimizer `config.phases` gives `phase`: Adam, or SGD for an adversarial phase."""
+  if phase in ADVERSARIAL_PHASES and phases.adversarial_optimizer == "sgd":
+    return keras.optimizers.SGD(learning_rate, momentum=phases.sgd_momentum,
+                                name=f"{phase}_sgd")
+  return keras.optimizers.Adam(learning_rate, beta_1=phases.adam_beta_1, name=f"{phase}_adam")
 
 
 def _unconditional(decoder_config):

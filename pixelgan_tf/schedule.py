@@ -11,6 +11,7 @@ from typing import Callable, Optional
 import keras
 
 from pixelgan_tf.callbacks import completed_steps
+from pixelgan_tf.model import ADVERSARIAL_PHASES
 
 
 def progress(step: int, steps: int, train_seconds: float,
@@ -34,10 +35,6 @@ def warmup_scale(step: int, warmup_steps: int) -> float:
   if warmup_steps <= 0:
     return 1.0
   return min(1.0, step / warmup_steps)
-
-
-# The phases of the adversarial game, which `adversarial_warmup_steps` ramps in.
-ADVERSARIAL_PHASES = ("discriminator", "generator")
 
 
 class LearningRateDecay(keras.callbacks.Callback):

@@ -13,7 +13,8 @@ import pytest
 import tensorflow as tf
 
 from pixelgan_tf import (DecoderConfig, DiscriminatorConfig, EncoderConfig,
-                         FactorizedDecoder, PixelGANAutoencoder, PriorConfig, model_preset)
+                         FactorizedDecoder, PhaseConfig, PixelGANAutoencoder, PriorConfig,
+                         model_preset)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -317,6 +318,21 @@ def test_float16_policy_wraps_optimizers_in_loss_scaling():
     keras.mixed_precision.set_dtype_policy("float32")
 
 
+def test_sgd_adversarial_optimizer_trains_only_the_game_with_sgd():
+  phases = PhaseConfig(adversarial_optimizer="sgd", sgd_momentum=0.8,
+                       discriminator_learning_rate=0.05, generator_learning_rate=0.02)
+  model = _model(_config(phases=phases))
+  optimizers = model.phase_optimizers
+  assert isinstance(optimizers["reconstruction"], keras.optimizers.Adam)
+  for phase, rate in (("discriminator", 0.05), ("generator", 0.02)):
+    assert isinstance(optimizers[phase], keras.optimizers.SGD), phase
+    assert optimizers[phase].momentum == 0.8
+    assert model.base_learning_rates[phase] == pytest.approx(rate)
+  before = _snapshot(model.trainable_variables)
+  model.train_on_batch(_images())
+  assert _changed(model, before) >= _paths(model.discriminators["categorical"].trainable_variables)
+
+
 # Both mirrored runs in one process: its two logical CPUs must be set before TensorFlow
 # starts, which this process did long ago.
 _MIRRORED_SCRIPT = textwrap.dedent("""
@@ -399,6 +415,7 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
     ({"kind": "vae"}, "Unknown model kind"),
     ({"decoder": DecoderConfig(num_layers=2, filters=8)}, "must be conditioned"),
     ({"kind": "pixelcnn", "num_classes": 3}, "num_classes=0"),
+    ({"phases": PhaseConfig(sgd_momentum=1.0)}, "sgd_momentum must be in"),
 ])
 def test_invalid_configurations(overrides, message):
   with pytest.raises(ValueError, match=message):

@@ -41,7 +41,9 @@ DATA_DERIVED = ("image_shape", "num_classes")
 ADDED_FIELDS = ((("train", "diagnose_every"), 0),
                 (("train", "deterministic"), False),
                 (("model", "encoder", "hidden_layers"), 1),
-                (("model", "phases", "adversarial_warmup_steps"), 0))
+                (("model", "phases", "adversarial_warmup_steps"), 0),
+                (("model", "phases", "adversarial_optimizer"), "adam"),
+                (("model", "phases", "sgd_momentum"), 0.9))
 
 
 def _resolved(config) -> dict:
