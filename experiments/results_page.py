@@ -50,6 +50,7 @@ table1_markdown = table1.markdown_table
 learning_curve = learning_curves.learning_curve
 flatten_config = seed_statistics.flatten_config
 PER_RUN_FIELDS = seed_statistics.PER_RUN_FIELDS
+ADDED_FIELDS = seed_statistics.ADDED_FIELDS
 collect_row = seed_statistics.collect   # raises if a recipe's seeds were run with other configs
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -137,13 +138,22 @@ def baseline_of(results: str, recipe: str, row: str) -> Optional[str]:
 
 
 def knob(baseline: Dict[str, object], arm: Dict[str, object]) -> List[Tuple[str, str, str]]:
-  """(field, baseline value, arm value) for each config field in which the two differ."""
+  """(field, baseline value, arm value) for each config field in which the two differ.
+
+  A field added since the older record (`config.ADDED_FIELDS`) that the other
+  holds at its default is no difference: the older run behaved as that default.
+  """
   fields = sorted(set(baseline) | set(arm))
   return [(field, _value(baseline, field), _value(arm, field))
-          for field in fields if baseline.get(field, _ABSENT) != arm.get(field, _ABSENT)]
+          for field in fields if _as_run(baseline, field) != _as_run(arm, field)]
 
 
 _ABSENT = object()
+
+
+def _as_run(config: Dict[str, object], field: str) -> object:
+  """The field's value, or for a record that predates an added field, its default."""
+  return config.get(field, ADDED_FIELDS.get(field, _ABSENT))
 
 
 def _value(config: Dict[str, object], field: str) -> str:

@@ -41,6 +41,20 @@ PER_RUN_FIELDS = ("data.seed", "data.data_dir",
                    "train.diagnose_every")
 
 
+# Fields added after the first run records, with the default that keeps those
+# records' behaviour: a record without one ran as if it held its default.
+# (tests/resolved_configs_test.py holds every preset to these defaults;
+# experiments.results_page does not count "absent -> default" as a knob.)
+ADDED_FIELDS = {
+    "train.diagnose_every": 0,
+    "train.deterministic": False,
+    "model.encoder.hidden_layers": 1,
+    "model.phases.adversarial_warmup_steps": 0,
+    "model.phases.adversarial_optimizer": "adam",
+    "model.phases.sgd_momentum": 0.9,
+}
+
+
 def flatten_config(tree: dict, prefix: str = "") -> Dict[str, object]:
   flat = {}
   for key, value in tree.items():

@@ -168,6 +168,16 @@ class PhaseConfig:
   labels shape the code before the prior's pressure makes it one-hot. On the
   20-label proxy it separated the classes worse (RESULTS.md, "Early diagnosis:
   when the 20-label code commits"): it stays off in every preset.
+
+  `adversarial_optimizer='sgd'` trains the discriminator and the generator
+  with SGD and momentum `sgd_momentum` instead of Adam, as the adversarial
+  autoencoder paper did: an SGD step shrinks with its gradient, so a softmax
+  code that saturates stops being pushed towards one-hot, where Adam's
+  scale-free step keeps pushing it. SGD's rates are on another scale than
+  Adam's. On the AAE proxy of the 30-cluster row no rate worked: 1e-1 and
+  1e-2 diverged within 60 steps, and at 1e-3 the generator lost the game (the
+  code stayed soft; RESULTS.md, "Round two on the proxies"). Adam stays the
+  default.
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4

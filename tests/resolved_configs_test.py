@@ -23,7 +23,7 @@ import types
 
 import pytest
 
-from experiments import rows
+from experiments import rows, seed_statistics
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import config_overrides
 from pixelgan_tf import train
@@ -38,12 +38,8 @@ DATA = {"mnist": ((28, 28, 1), 10), "fashion_mnist": ((28, 28, 1), 10),
         "smallnorb": ((32, 32, 1), 5)}
 DATA_DERIVED = ("image_shape", "num_classes")
 # Fields that did not exist when the snapshot was written: (path, default).
-ADDED_FIELDS = ((("train", "diagnose_every"), 0),
-                (("train", "deterministic"), False),
-                (("model", "encoder", "hidden_layers"), 1),
-                (("model", "phases", "adversarial_warmup_steps"), 0),
-                (("model", "phases", "adversarial_optimizer"), "adam"),
-                (("model", "phases", "sgd_momentum"), 0.9))
+ADDED_FIELDS = tuple((tuple(field.split(".")), default)
+                     for field, default in seed_statistics.ADDED_FIELDS.items())
 
 
 def _resolved(config) -> dict:

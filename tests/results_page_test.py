@@ -93,6 +93,13 @@ def test_a_field_only_one_config_has_is_a_difference():
   assert results_page.knob({"a": [1, 2]}, {"a": [1, 2]}) == []
 
 
+def test_a_field_added_since_the_older_record_counts_only_off_its_default():
+  field = "model.encoder.hidden_layers"
+  assert results_page.ADDED_FIELDS[field] == 1
+  assert results_page.knob({"a": 1}, {"a": 1, field: 1}) == []
+  assert results_page.knob({"a": 1}, {"a": 1, field: 2}) == [(field, "absent", "2")]
+
+
 def test_by_step_lists_each_seed_at_each_evaluation(results):
   lines = results_page.render_block(results, "by_step cpu mnist_100").splitlines()
   assert lines[0] == ("| records | knob | baseline → arm | seed 0, step 500 / 1000 | "
