@@ -1,5 +1,7 @@
 """Tests of the learning-rate decay over the end of a run and the adversarial warm-up."""
 
+import dataclasses
+
 import pytest
 
 from pixelgan_tf import config as config_lib
@@ -31,8 +33,11 @@ def test_warmup_scale_rises_linearly_then_stays_at_one():
   assert schedule.warmup_scale(0, 0) == 1.0
 
 
-def _model():
+def _model(**phase_overrides):
   config = config_lib.model_preset("tiny")
+  if phase_overrides:
+    config = dataclasses.replace(
+        config, phases=dataclasses.replace(config.phases, **phase_overrides))
   model = PixelGANAutoencoder(config)
   model.compile()
   return model, config.phases
@@ -84,6 +89,16 @@ def test_warmup_without_decay_sets_the_adversarial_rates():
   rates = _rates(model)
   assert rates["generator"] == pytest.approx(0.5 * phases.generator_learning_rate)
   assert rates["reconstruction"] == pytest.approx(phases.reconstruction_learning_rate)
+
+
+def test_the_schedule_sets_an_sgd_game_s_rates_too():
+  model, phases = _model(adversarial_optimizer="sgd", discriminator_learning_rate=0.02,
+                         generator_learning_rate=0.04)
+  _callback(model, decay_fraction=0.5).on_train_batch_begin(0)   # 75 % of the budget
+  rates = _rates(model)
+  assert rates["discriminator"] == pytest.approx(0.01)
+  assert rates["generator"] == pytest.approx(0.02)
+  assert rates["reconstruction"] == pytest.approx(0.5 * phases.reconstruction_learning_rate)
 
 
 if __name__ == "__main__":
