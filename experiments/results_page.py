@@ -140,7 +140,7 @@ def baseline_of(results: str, recipe: str, row: str) -> Optional[str]:
 def knob(baseline: Dict[str, object], arm: Dict[str, object]) -> List[Tuple[str, str, str]]:
   """(field, baseline value, arm value) for each config field in which the two differ.
 
-  A field added since the older record (`config.ADDED_FIELDS`) that the other
+  A field added since the older record (`ADDED_FIELDS`) that the other
   holds at its default is no difference: the older run behaved as that default.
   """
   fields = sorted(set(baseline) | set(arm))

@@ -8,7 +8,7 @@ import keras
 import tensorflow as tf
 
 from pixelgan_tf import evaluation, losses, priors, random
-from pixelgan_tf.config import MODEL_KINDS, ModelConfig
+from pixelgan_tf.config import MODEL_KINDS, ModelConfig, PhaseConfig
 from pixelgan_tf.decoder import PixelCNNDecoder
 from pixelgan_tf.discriminator import CodeDiscriminator
 from pixelgan_tf.encoder import CATEGORICAL_LOGITS, Encoder
@@ -190,8 +190,9 @@ class PixelGANAutoencoder(keras.Model):
     Args:
       optimizers: optional {phase: optimizer}; by default Adam with the
         learning rates of `config.phases` (SGD with momentum for the
-        adversarial phases when `config.phases.adversarial_optimizer` is 'sgd'). Under a mixed_float16 policy each is
-        wrapped in a `LossScaleOptimizer`.
+        adversarial phases when `config.phases.adversarial_optimizer` is
+        'sgd'). Under a mixed_float16 policy each is wrapped in a
+        `LossScaleOptimizer`.
       jit_compile: passed to `keras.Model.compile`.
     """
     self.build_networks()
@@ -418,7 +419,8 @@ def _across_workers() -> bool:
           and strategy.extended._in_multi_worker_mode())   # Keras' own test
 
 
-def _default_optimizer(phase: str, learning_rate: float, phases) -> keras.optimizers.Optimizer:
+def _default_optimizer(phase: str, learning_rate: float,
+                       phases: PhaseConfig) -> keras.optimizers.Optimizer:
   """The optimizer `config.phases` gives `phase`: Adam, or SGD for an adversarial phase."""
   if phase in ADVERSARIAL_PHASES and phases.adversarial_optimizer == "sgd":
     return keras.optimizers.SGD(learning_rate, momentum=phases.sgd_momentum,
