@@ -52,6 +52,7 @@ ADDED_FIELDS = {
     "model.phases.adversarial_warmup_steps": 0,
     "model.phases.adversarial_optimizer": "adam",
     "model.phases.sgd_momentum": 0.9,
+    "model.encoder.normalize_hidden": False,
 }
 
 

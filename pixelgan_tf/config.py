@@ -110,6 +110,8 @@ class EncoderConfig:
       (`model.encoder.normalize_logits`)"). With 20 labels, plain logits made
       the code one-hot before the classes separated (RESULTS.md, "The 20-label
       proxy at 500 steps: receptive field and normalized logits").
+    normalize_hidden: batch-normalize every hidden layer's pre-activations
+      (a candidate remedy of RESULTS.md's "Round three"; off in every preset).
   """
   filters: Tuple[int, ...] = (32, 64)
   hidden_units: int = 512
@@ -118,6 +120,7 @@ class EncoderConfig:
   noise_dim: int = 16
   noise_std: float = 1.0
   normalize_logits: bool = False
+  normalize_hidden: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,7 +25,8 @@ class Encoder(keras.Model):
   Layout: stride-2 5x5 convolutions (leaky ReLU), flatten, `hidden_layers`
   dense ReLU layers, one linear head per code component; the categorical head's logits go
   through a softmax, after batch normalization without a learnt offset when
-  `normalize_logits` is set.
+  `normalize_logits` is set. `normalize_hidden` batch-normalizes every
+  convolution's and dense layer's pre-activations too.
 
   Args:
     code_sizes: size of each code component, e.g. {'gaussian': 8} or
@@ -43,6 +44,9 @@ class Encoder(keras.Model):
       category can win every image: without it an unsupervised categorical
       code collapses onto one category early in training. Under
       `MirroredStrategy` each replica normalizes with its own batch.
+    normalize_hidden: batch-normalize the pre-activations of every hidden
+      layer (the convolutions and the dense layers); their biases are
+      dropped, the normalization's learnt offset takes their place.
 
   Call args:
     images: [batch, height, width, channels], normalized to about [-1, 1].
@@ -64,6 +68,7 @@ class Encoder(keras.Model):
                noise_dim: int = 16,
                noise_std: float = 1.0,
                normalize_logits: bool = False,
+               normalize_hidden: bool = False,
                **kwargs):
     super().__init__(**kwargs)
     if noise_position not in NOISE_POSITIONS:
@@ -82,17 +87,27 @@ class Encoder(keras.Model):
     self.noise_dim = int(noise_dim)
     self.noise_std = float(noise_std)
     self.normalize_logits = bool(normalize_logits)
+    self.normalize_hidden = bool(normalize_hidden)
     policy = self.dtype_policy
+    # Without normalization the layers keep their biases and (dense) built-in
+    # ReLU and names, so that checkpoints made before `normalize_hidden` load.
+    bias = not self.normalize_hidden
+    relu = None if self.normalize_hidden else "relu"
     self.convolutions = [
-        keras.layers.Conv2D(f, 5, strides=2, padding="same", dtype=policy, name=f"conv_{i}")
+        keras.layers.Conv2D(f, 5, strides=2, padding="same", use_bias=bias, dtype=policy,
+                            name=f"conv_{i}")
         for i, f in enumerate(self.filters)]
-    self.hidden = keras.layers.Dense(self.hidden_units, activation="relu", dtype=policy,
-                                     name="hidden")
+    self.hidden = keras.layers.Dense(self.hidden_units, activation=relu, use_bias=bias,
+                                     dtype=policy, name="hidden")
     # Apart from `hidden`, so that checkpoints of one-layer encoders still load.
     self.deeper_hidden = [
-        keras.layers.Dense(self.hidden_units, activation="relu", dtype=policy,
+        keras.layers.Dense(self.hidden_units, activation=relu, use_bias=bias, dtype=policy,
                            name=f"hidden_{i}")
         for i in range(1, self.hidden_layers)]
+    # One normalization per convolution, then one per dense layer, in order.
+    self.hidden_norms = ([keras.layers.BatchNormalization(dtype=policy, name=f"hidden_norm_{i}")
+                          for i in range(len(self.filters) + self.hidden_layers)]
+                         if self.normalize_hidden else [])
     normalize = self.normalize_logits and CATEGORICAL in self.code_sizes
     # A bias before the normalization would be subtracted right away: it would
     # get no gradient but Adam's noise.
@@ -112,19 +127,25 @@ class Encoder(keras.Model):
       return tf.zeros(shape, self.compute_dtype)
     return random.normal(shape, seed, stddev=self.noise_std, dtype=self.compute_dtype)
 
+  def _normalized(self, x, norms, training):
+    """x through the next of `norms` when `normalize_hidden`, else unchanged."""
+    return next(norms)(x, training=training) if self.normalize_hidden else x
+
   def call(self, images, seed=None, training=False):
     x = tf.cast(images, self.compute_dtype)
     batch = tf.shape(x)[0]
     if self.noise_position == "input":
       x = x + self._noise(tf.shape(x), seed)
+    norms = iter(self.hidden_norms)
     for convolution in self.convolutions:
-      x = tf.nn.leaky_relu(convolution(x), alpha=0.2)
+      x = tf.nn.leaky_relu(self._normalized(convolution(x), norms, training), alpha=0.2)
     x = tf.reshape(x, [batch, -1])
     if self.noise_position == "hidden" and self.noise_dim > 0:
       x = tf.concat([x, self._noise([batch, self.noise_dim], seed)], axis=-1)
-    x = self.hidden(x)
-    for layer in self.deeper_hidden:
+    for layer in [self.hidden, *self.deeper_hidden]:
       x = layer(x)
+      if self.normalize_hidden:
+        x = tf.nn.relu(self._normalized(x, norms, training))
     outputs = {}
     for name, head in self.heads.items():
       value = head(x)
@@ -152,5 +173,6 @@ class Encoder(keras.Model):
         "noise_dim": self.noise_dim,
         "noise_std": self.noise_std,
         "normalize_logits": self.normalize_logits,
+        "normalize_hidden": self.normalize_hidden,
     })
     return config

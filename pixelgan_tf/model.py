@@ -121,7 +121,8 @@ class PixelGANAutoencoder(keras.Model):
           priors.code_sizes(config.prior), encoder.filters, encoder.hidden_units,
           encoder.hidden_layers, encoder.noise_position, encoder.noise_dim,
           encoder.noise_std,
-          normalize_logits=encoder.normalize_logits, dtype=policy, name="encoder")
+          normalize_logits=encoder.normalize_logits,
+          normalize_hidden=encoder.normalize_hidden, dtype=policy, name="encoder")
       code_dim = self.encoder.code_dim
       if config.kind == "aae":
         self.decoder = FactorizedDecoder(

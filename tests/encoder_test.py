@@ -74,3 +74,48 @@ def test_a_fully_connected_encoder_of_two_layers():
 def test_an_encoder_without_dense_layers_is_refused():
   with pytest.raises(ValueError, match="hidden_layers must be >= 1, got 0"):
     Encoder({"categorical": 5}, hidden_layers=0)
+
+
+def _normalized_encoder(hidden_layers=2):
+  return Encoder({"categorical": 5}, filters=(4, 8), hidden_units=16, hidden_layers=hidden_layers,
+                 noise_std=0.0, normalize_hidden=True)
+
+
+def test_normalized_hidden_layers_have_one_normalization_each_and_no_biases():
+  encoder = _normalized_encoder()
+  encoder(_images(), training=True)
+  # Two convolutions and two dense layers.
+  assert len(encoder.hidden_norms) == 4
+  for layer in [*encoder.convolutions, encoder.hidden, *encoder.deeper_hidden]:
+    assert layer.bias is None
+
+
+def test_normalized_hidden_layers_make_the_code_independent_of_the_pixels_scale():
+  # Batch statistics undo a scale of the whole batch's pixels; an encoder
+  # without normalization sees the scaled images as other inputs.
+  images = _images()
+  normalized = _normalized_encoder()
+  plain = Encoder({"categorical": 5}, filters=(4, 8), hidden_units=16, hidden_layers=2,
+                  noise_std=0.0)
+  for encoder in (normalized, plain):
+    encoder(images)
+  # (Up to the normalization's epsilon.)
+  np.testing.assert_allclose(normalized(images, training=True)["categorical"],
+                             normalized(images * 10.0, training=True)["categorical"], atol=5e-3)
+  change = np.abs(plain(images)["categorical"] - plain(images * 10.0)["categorical"])
+  assert change.max() > 0.05
+
+
+def test_inference_uses_moving_statistics_of_the_hidden_layers():
+  encoder = _normalized_encoder()
+  images = _images()
+  for _ in range(30):
+    encoder(images, training=True)
+  alone = encoder(images[:1])["categorical"].numpy()
+  batch = encoder(images)["categorical"].numpy()
+  np.testing.assert_allclose(alone, batch[:1], rtol=1e-5, atol=1e-5)
+
+
+def test_normalize_hidden_round_trips_through_the_config():
+  clone = Encoder.from_config(_normalized_encoder(hidden_layers=1).get_config())
+  assert clone.normalize_hidden and len(clone.hidden_norms) == 3
