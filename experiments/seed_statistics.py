@@ -53,6 +53,7 @@ ADDED_FIELDS = {
     "model.phases.adversarial_optimizer": "adam",
     "model.phases.sgd_momentum": 0.9,
     "model.encoder.normalize_hidden": False,
+    "model.discriminator.batch_mean": False,
 }
 
 

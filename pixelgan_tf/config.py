@@ -143,8 +143,16 @@ class PriorConfig:
 
 @dataclasses.dataclass(frozen=True)
 class DiscriminatorConfig:
-  """MLP on the code, one per prior component: hidden ReLU layers, one logit."""
+  """MLP on the code, one per prior component: hidden ReLU layers, one logit.
+
+  Attributes:
+    hidden_units: widths of the hidden layers.
+    batch_mean: also show it each batch's mean code, so that it sees how the
+      batch uses the categories (opt-in, not in the paper; RESULTS.md "Round
+      three").
+  """
   hidden_units: Tuple[int, ...] = (1000, 1000)
+  batch_mean: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

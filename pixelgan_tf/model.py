@@ -133,7 +133,8 @@ class PixelGANAutoencoder(keras.Model):
             config.decoder, self.image_shape, conditioning_dim=code_dim,
             dtype=policy, name="decoder")
       self.discriminators = {
-          name: CodeDiscriminator(config.discriminator.hidden_units, dtype=policy,
+          name: CodeDiscriminator(config.discriminator.hidden_units,
+                                  config.discriminator.batch_mean, dtype=policy,
                                   name=f"{name}_discriminator")
           for name in self.prior.names}
     self.trackers = {name: keras.metrics.Mean(name=name) for name in (

@@ -432,3 +432,13 @@ def test_labels_without_num_classes_are_an_error():
 
 if __name__ == "__main__":
   raise SystemExit(pytest.main([__file__]))
+
+
+def test_the_config_reaches_the_hidden_normalization_and_the_batch_mean_feature():
+  config = _config(encoder=dataclasses.replace(_config().encoder, normalize_hidden=True),
+                   discriminator=DiscriminatorConfig(hidden_units=(8,), batch_mean=True))
+  model = _model(config)
+  assert model.encoder.normalize_hidden and model.encoder.hidden_norms
+  assert all(d.batch_mean for d in model.discriminators.values())
+  values = model.train_step(_images())
+  assert all(np.isfinite(float(v)) for v in values.values())
