@@ -17,7 +17,8 @@ class CodeDiscriminator(keras.Model):
       categorical code leaves some categories unused: such codes never reach
       it, so the encoder gets no gradient towards them. The batch mean shows
       each category's share, and its gradient reaches every code of the
-      batch. Real and fake codes must therefore come in separate calls.
+      batch. Real and fake codes must therefore come in separate calls. Under
+      `MirroredStrategy` the mean is over the replica's own batch.
 
   Call args:
     code: [batch, dim], all drawn from one source (the prior, or the encoder).
