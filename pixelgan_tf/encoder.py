@@ -127,10 +127,6 @@ class Encoder(keras.Model):
       return tf.zeros(shape, self.compute_dtype)
     return random.normal(shape, seed, stddev=self.noise_std, dtype=self.compute_dtype)
 
-  def _normalized(self, x, norms, training):
-    """x through the next of `norms` when `normalize_hidden`, else unchanged."""
-    return next(norms)(x, training=training) if self.normalize_hidden else x
-
   def call(self, images, seed=None, training=False):
     x = tf.cast(images, self.compute_dtype)
     batch = tf.shape(x)[0]
@@ -138,14 +134,17 @@ class Encoder(keras.Model):
       x = x + self._noise(tf.shape(x), seed)
     norms = iter(self.hidden_norms)
     for convolution in self.convolutions:
-      x = tf.nn.leaky_relu(self._normalized(convolution(x), norms, training), alpha=0.2)
+      x = convolution(x)
+      if self.normalize_hidden:
+        x = next(norms)(x, training=training)
+      x = tf.nn.leaky_relu(x, alpha=0.2)
     x = tf.reshape(x, [batch, -1])
     if self.noise_position == "hidden" and self.noise_dim > 0:
       x = tf.concat([x, self._noise([batch, self.noise_dim], seed)], axis=-1)
     for layer in [self.hidden, *self.deeper_hidden]:
       x = layer(x)
       if self.normalize_hidden:
-        x = tf.nn.relu(self._normalized(x, norms, training))
+        x = tf.nn.relu(next(norms)(x, training=training))
     outputs = {}
     for name, head in self.heads.items():
       value = head(x)
