@@ -1,5 +1,6 @@
 """A finished (or paused) run, restored from its directory for analysis scripts."""
 
+import dataclasses
 from typing import Tuple
 
 from absl import flags
@@ -14,6 +15,9 @@ from pixelgan_tf.run_directory import RunDirectory
 
 # Shared by the analysis scripts, which tests import together (one absl registry).
 WORKDIR = flags.DEFINE_string("workdir", None, "A run directory with a checkpoint.")
+
+# Data seeds of the extra binarization draws: far from the seeds runs are given.
+_DRAW_SEED_STRIDE = 1_000_003
 
 
 def load_run(workdir: str):
@@ -31,8 +35,7 @@ def load_run(workdir: str):
 
 def class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config) -> np.ndarray:
   """[N, K] class (or cluster) probabilities of the deterministic encoder, batch by batch."""
-  return np.concatenate([model.classify(batch["images"]).numpy()
-                         for batch in data_lib.eval_dataset(images, labels, data_config)])
+  return class_probabilities_and_logits(model, images, labels, data_config)[0]
 
 
 def class_probabilities_and_logits(model, images: np.ndarray, labels: np.ndarray,
@@ -44,3 +47,28 @@ def class_probabilities_and_logits(model, images: np.ndarray, labels: np.ndarray
     probabilities.append(outputs[CATEGORICAL].numpy())
     logits.append(outputs[CATEGORICAL_LOGITS].numpy())
   return np.concatenate(probabilities), np.concatenate(logits)
+
+
+def binarization_config(data_config, draw: int):
+  """The data config whose evaluation pixels are binarization number `draw` (0: the protocol's).
+
+  A binarized image is one draw of 1-bits for its 0..255 intensities; the
+  evaluation fixes one draw per image. Other draws come from other data seeds,
+  which the evaluation uses for nothing else.
+  """
+  if draw < 0:
+    raise ValueError(f"A binarization draw is a count from 0, got {draw}.")
+  return dataclasses.replace(data_config, seed=data_config.seed + _DRAW_SEED_STRIDE * draw)
+
+
+def mean_class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config,
+                             draws: int) -> np.ndarray:
+  """[N, K] `class_probabilities` averaged over `draws` binarizations of each image.
+
+  The average estimates q(z|x) of the image's intensities rather than of one
+  binarization of it; draws=1 is `class_probabilities` itself.
+  """
+  if draws < 1:
+    raise ValueError(f"Average over at least one binarization, got {draws}.")
+  return np.mean([class_probabilities(model, images, labels, binarization_config(data_config, d))
+                  for d in range(draws)], axis=0)

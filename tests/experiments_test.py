@@ -1,5 +1,6 @@
 """Tests of the Table 1 tools: rows, commands, launching, aggregation over seeds, learning curves."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -7,9 +8,11 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from experiments import (aggregate, class_report, cluster_report, code_usage, launcher,
-                         learning_curves, plot_curves, rows, seed_statistics, table1_markdown)
+                         learning_curves, plot_curves, rows, seed_statistics, table1_markdown,
+                         trained_run)
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import config_overrides
 from pixelgan_tf import train
@@ -272,6 +275,43 @@ def test_cluster_report_compares_the_protocols_labels_with_the_commonest_ones():
        "purity": pytest.approx(2 / 3)},
       {"cluster": 1, "images": 2, "protocol_label": 4, "majority_label": 4,
        "purity": pytest.approx(1 / 2)}]
+
+
+class _IntensityEncoder:
+  """A stand-in model whose two-cluster q(z|x) is (share of 1-bits, the rest) of an image."""
+
+  def encoder_outputs(self, images):
+    share = tf.reduce_mean(images, axis=[1, 2, 3])
+    probabilities = tf.stack([share, 1.0 - share], axis=-1)
+    return {"categorical": probabilities, "categorical_logits": tf.math.log(probabilities)}
+
+
+def test_mean_class_probabilities_average_binarizations_of_the_intensities():
+  model = _IntensityEncoder()
+  images = np.full([5, 4, 4, 1], 64, np.uint8)   # each bit 1 with probability 1/4
+  labels = np.zeros(5, np.int64)
+  data = config_lib.DataConfig(binarize=True, seed=3, batch_size=2)
+  draws = [trained_run.class_probabilities(model, images, labels,
+                                           trained_run.binarization_config(data, d))
+           for d in range(6)]
+  np.testing.assert_array_equal(
+      trained_run.class_probabilities(model, images, labels, data), draws[0])
+  assert not np.array_equal(draws[0], draws[1])          # another draw of the bits
+  np.testing.assert_array_equal(
+      trained_run.mean_class_probabilities(model, images, labels, data, 1), draws[0])
+  averaged = trained_run.mean_class_probabilities(model, images, labels, data, 6)
+  np.testing.assert_allclose(averaged, np.mean(draws, axis=0), rtol=1e-6)
+  # Six draws of 16 bits: closer to the intensity's 1/4 than one draw, on average.
+  assert np.abs(averaged[:, 0] - 0.25).mean() < np.abs(draws[0][:, 0] - 0.25).mean()
+  # Unbinarized pixels have one draw only.
+  gray = dataclasses.replace(data, binarize=False)
+  np.testing.assert_array_equal(trained_run.mean_class_probabilities(model, images, labels,
+                                                                     gray, 3),
+                                trained_run.class_probabilities(model, images, labels, gray))
+  with pytest.raises(ValueError, match="at least one"):
+    trained_run.mean_class_probabilities(model, images, labels, data, 0)
+  with pytest.raises(ValueError, match="count from 0"):
+    trained_run.binarization_config(data, -1)
 
 
 def test_log_odds_keep_ordering_probabilities_that_saturate():

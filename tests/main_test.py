@@ -49,8 +49,8 @@ def _main_here(capsys, *args):
   return _in_process(capsys, scripts.launch_main().main, *args)
 
 
-def _cluster_report(capsys, workdir):
-  return _in_process(capsys, cluster_report.main, f"--workdir={workdir}")
+def _cluster_report(capsys, workdir, *flags):
+  return _in_process(capsys, cluster_report.main, f"--workdir={workdir}", *flags)
 
 
 def _class_report(capsys, workdir, *flags):
@@ -166,7 +166,7 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
                        "--set=train.sample_every=100")
   assert trained.returncode == 0, trained.stderr[-3000:]
   final = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
-  report = _cluster_report(capsys, workdir)
+  report = _cluster_report(capsys, workdir, "--binarizations=3")
   assert report.returncode == 0, report.stderr[-3000:]
   refused = _class_report(capsys, workdir)
   assert refused.returncode != 0 and "use experiments.cluster_report" in refused.stderr
@@ -177,6 +177,11 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
   assert errors["protocol_error"] == pytest.approx(100 * final["clustering_error"], abs=0.006)
   assert errors["purity_error"] <= errors["validation_majority_error"] + 1e-9
   assert errors["purity_error"] <= errors["protocol_error"] + 1e-9
+  averaged = {name: value for name, value in errors.items() if name.startswith("averaged_")}
+  assert set(averaged) == {"averaged_protocol_error (3 binarizations)",
+                           "averaged_purity_error (3 binarizations)"}
+  assert (averaged["averaged_purity_error (3 binarizations)"]
+          <= averaged["averaged_protocol_error (3 binarizations)"] + 1e-9)
   rows = [line.split("|") for line in lines if line.startswith("| ") and line[2].isdigit()]
   assert 1 <= len(rows) <= 6
   assert sum(int(row[2]) for row in rows) == int(lines[0].split(",")[1].split()[0])
