@@ -16,6 +16,9 @@ cluster: test images, the protocol's label, the commonest label, its share.
 With --binarizations=K > 1 it also gives the protocol's and the purity error
 when q(z|x) is averaged over K binarizations of each validation and test
 image: how much of the protocol's error is the draw of one binarization.
+With --noise_draws=K it gives them with q(z|x) averaged over K draws of the
+encoder's noise n (the paper's implicit posterior; the protocol uses n = 0),
+and the share of test images whose cluster changes from n = 0 to a draw.
 """
 
 import sys
@@ -30,6 +33,10 @@ from pixelgan_tf import evaluation
 _BINARIZATIONS = flags.DEFINE_integer(
     "binarizations", 1, "Also report the errors with q(z|x) averaged over this many "
     "binarizations of each image (1: only the protocol's one binarization).", lower_bound=1)
+_NOISE_DRAWS = flags.DEFINE_integer(
+    "noise_draws", 0, "Also report the errors with q(z|x) averaged over this many draws of "
+    "the encoder's noise, and how often a draw moves a test image to another cluster "
+    "(0: only n = 0, the protocol's).", lower_bound=0)
 
 
 def log_odds(logits: np.ndarray) -> np.ndarray:
@@ -89,6 +96,36 @@ def cluster_report(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np
   return report
 
 
+def _print_binarization_averages(model, splits, config, draws: int) -> None:
+  """The protocol's and the purity error with q(z|x) averaged over `draws` binarizations."""
+  averaged = cluster_report(
+      trained_run.mean_class_probabilities(model, splits.validation_images,
+                                           splits.validation_labels, config.data, draws),
+      splits.validation_labels,
+      trained_run.mean_class_probabilities(model, splits.test_images, splits.test_labels,
+                                           config.data, draws),
+      splits.test_labels)
+  for name in ("protocol_error", "purity_error"):
+    print(f"  averaged_{name} ({draws} binarizations): {100 * averaged[name]:.2f} %")
+
+
+def _print_noise_averages(model, splits, config, test_probs: np.ndarray, draws: int) -> None:
+  """The errors with q(z|x) averaged over `draws` noise draws, and how often n moves an image.
+
+  `test_probs` [N_test, K] are the protocol's, at n = 0.
+  """
+  noisy_val = trained_run.noise_class_probabilities(model, splits.validation_images,
+                                                    splits.validation_labels, config.data, draws)
+  noisy_test = trained_run.noise_class_probabilities(model, splits.test_images,
+                                                     splits.test_labels, config.data, draws)
+  averaged = cluster_report(noisy_val.mean(axis=0), splits.validation_labels,
+                            noisy_test.mean(axis=0), splits.test_labels)
+  for name in ("protocol_error", "purity_error"):
+    print(f"  noise_averaged_{name} ({draws} noise draws): {100 * averaged[name]:.2f} %")
+  moved = np.mean(np.argmax(noisy_test, axis=-1) != np.argmax(test_probs, axis=-1))
+  print(f"  test images a noise draw moves to another cluster: {100 * moved:.2f} %")
+
+
 def main(argv):
   del argv
   workdir = trained_run.WORKDIR.value
@@ -110,16 +147,9 @@ def main(argv):
                "purity_error"):
     print(f"  {name}: {100 * report[name]:.2f} %")
   if _BINARIZATIONS.value > 1:
-    draws = _BINARIZATIONS.value
-    averaged = cluster_report(
-        trained_run.mean_class_probabilities(model, splits.validation_images,
-                                             splits.validation_labels, config.data, draws),
-        splits.validation_labels,
-        trained_run.mean_class_probabilities(model, splits.test_images, splits.test_labels,
-                                             config.data, draws),
-        splits.test_labels)
-    for name in ("protocol_error", "purity_error"):
-      print(f"  averaged_{name} ({draws} binarizations): {100 * averaged[name]:.2f} %")
+    _print_binarization_averages(model, splits, config, _BINARIZATIONS.value)
+  if _NOISE_DRAWS.value > 0:
+    _print_noise_averages(model, splits, config, test_probs, _NOISE_DRAWS.value)
   print(f"  most validation images tied at a cluster's largest probability: "
         f"{report['most_ties']}")
   print("| cluster | test images | protocol's label | commonest label | its share |")

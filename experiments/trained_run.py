@@ -1,7 +1,7 @@
 """A finished (or paused) run, restored from its directory for analysis scripts."""
 
 import dataclasses
-from typing import Tuple
+from typing import Optional, Tuple
 
 from absl import flags
 import numpy as np
@@ -33,17 +33,24 @@ def load_run(workdir: str):
   return model, data_lib.load_splits(config.data), config
 
 
-def class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config) -> np.ndarray:
-  """[N, K] class (or cluster) probabilities of the deterministic encoder, batch by batch."""
-  return class_probabilities_and_logits(model, images, labels, data_config)[0]
+def class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config,
+                        noise_draw: Optional[int] = None) -> np.ndarray:
+  """[N, K] class (or cluster) probabilities, batch by batch.
+
+  Of the deterministic encoder (n = 0), or with `noise_draw` of the encoder
+  under noise draw number `noise_draw` (one seed per draw and batch).
+  """
+  return class_probabilities_and_logits(model, images, labels, data_config, noise_draw)[0]
 
 
-def class_probabilities_and_logits(model, images: np.ndarray, labels: np.ndarray,
-                                   data_config) -> Tuple[np.ndarray, np.ndarray]:
+def class_probabilities_and_logits(model, images: np.ndarray, labels: np.ndarray, data_config,
+                                   noise_draw: Optional[int] = None
+                                   ) -> Tuple[np.ndarray, np.ndarray]:
   """`class_probabilities` and the [N, K] logits behind them, from one encoder pass."""
   probabilities, logits = [], []
-  for batch in data_lib.eval_dataset(images, labels, data_config):
-    outputs = model.encoder_outputs(batch["images"])
+  for index, batch in enumerate(data_lib.eval_dataset(images, labels, data_config)):
+    seed = None if noise_draw is None else tf.constant([noise_draw, index], tf.int32)
+    outputs = model.encoder_outputs(batch["images"], seed=seed)
     probabilities.append(outputs[CATEGORICAL].numpy())
     logits.append(outputs[CATEGORICAL_LOGITS].numpy())
   return np.concatenate(probabilities), np.concatenate(logits)
@@ -72,3 +79,17 @@ def mean_class_probabilities(model, images: np.ndarray, labels: np.ndarray, data
     raise ValueError(f"Average over at least one binarization, got {draws}.")
   return np.mean([class_probabilities(model, images, labels, binarization_config(data_config, d))
                   for d in range(draws)], axis=0)
+
+
+def noise_class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config,
+                              draws: int) -> np.ndarray:
+  """[draws, N, K] `class_probabilities` under `draws` draws of the encoder's noise.
+
+  Their mean over the first axis estimates the implicit q(z|x) of the paper
+  (Section 2: sampling it means evaluating f(x, n) for fresh n); an encoder
+  that ignores its noise gives `draws` copies of the n = 0 probabilities.
+  """
+  if draws < 1:
+    raise ValueError(f"Draw the noise at least once, got {draws}.")
+  return np.stack([class_probabilities(model, images, labels, data_config, noise_draw=d)
+                   for d in range(draws)])

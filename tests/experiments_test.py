@@ -278,10 +278,15 @@ def test_cluster_report_compares_the_protocols_labels_with_the_commonest_ones():
 
 
 class _IntensityEncoder:
-  """A stand-in model whose two-cluster q(z|x) is (share of 1-bits, the rest) of an image."""
+  """A stand-in model whose two-cluster q(z|x) is (share of 1-bits, the rest) of an image.
 
-  def encoder_outputs(self, images):
+  With a noise seed the share moves by up to 0.1, uniformly.
+  """
+
+  def encoder_outputs(self, images, seed=None):
     share = tf.reduce_mean(images, axis=[1, 2, 3])
+    if seed is not None:
+      share = share + tf.random.stateless_uniform(tf.shape(share), seed, -0.1, 0.1)
     probabilities = tf.stack([share, 1.0 - share], axis=-1)
     return {"categorical": probabilities, "categorical_logits": tf.math.log(probabilities)}
 
@@ -312,6 +317,24 @@ def test_mean_class_probabilities_average_binarizations_of_the_intensities():
     trained_run.mean_class_probabilities(model, images, labels, data, 0)
   with pytest.raises(ValueError, match="count from 0"):
     trained_run.binarization_config(data, -1)
+
+
+def test_noise_class_probabilities_draw_the_encoders_noise_per_draw_and_batch():
+  model = _IntensityEncoder()
+  images = np.full([5, 4, 4, 1], 128, np.uint8)
+  labels = np.zeros(5, np.int64)
+  data = config_lib.DataConfig(binarize=False, batch_size=2)   # every image the same
+  draws = trained_run.noise_class_probabilities(model, images, labels, data, 3)
+  assert draws.shape == (3, 5, 2)
+  np.testing.assert_allclose(draws.sum(-1), 1.0, rtol=1e-6)
+  np.testing.assert_array_equal(
+      draws[1], trained_run.class_probabilities(model, images, labels, data, noise_draw=1))
+  assert not np.allclose(draws[0], draws[1])                   # another draw
+  assert len(np.unique(draws[0, :, 0])) == 5                   # another seed per batch too
+  # Without a draw the encoder is deterministic: one value for the five equal images.
+  assert len(np.unique(trained_run.class_probabilities(model, images, labels, data))) == 2
+  with pytest.raises(ValueError, match="at least once"):
+    trained_run.noise_class_probabilities(model, images, labels, data, 0)
 
 
 def test_log_odds_keep_ordering_probabilities_that_saturate():

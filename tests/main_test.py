@@ -166,7 +166,7 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
                        "--set=train.sample_every=100")
   assert trained.returncode == 0, trained.stderr[-3000:]
   final = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
-  report = _cluster_report(capsys, workdir, "--binarizations=3")
+  report = _cluster_report(capsys, workdir, "--binarizations=3", "--noise_draws=2")
   assert report.returncode == 0, report.stderr[-3000:]
   refused = _class_report(capsys, workdir)
   assert refused.returncode != 0 and "use experiments.cluster_report" in refused.stderr
@@ -182,6 +182,10 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
                            "averaged_purity_error (3 binarizations)"}
   assert (averaged["averaged_purity_error (3 binarizations)"]
           <= averaged["averaged_protocol_error (3 binarizations)"] + 1e-9)
+  noisy = {name: value for name, value in errors.items() if name.startswith("noise_averaged_")}
+  assert set(noisy) == {"noise_averaged_protocol_error (2 noise draws)",
+                        "noise_averaged_purity_error (2 noise draws)"}
+  assert 0 <= errors["test images a noise draw moves to another cluster"] <= 100
   rows = [line.split("|") for line in lines if line.startswith("| ") and line[2].isdigit()]
   assert 1 <= len(rows) <= 6
   assert sum(int(row[2]) for row in rows) == int(lines[0].split(",")[1].split()[0])
