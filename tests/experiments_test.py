@@ -176,6 +176,20 @@ def test_seeds_of_different_recipes_are_not_averaged(tmp_path):
     seed_statistics.collect(str(tmp_path), "mnist_50")
 
 
+def test_a_record_older_than_a_field_aggregates_with_that_fields_default_only(tmp_path):
+  # The older record lacks model.discriminator.batch_mean: it ran as if false.
+  newer = lambda seed, batch_mean: {**_config_json(seed),
+                                    "model": {"encoder": {"normalize_logits": True},
+                                              "discriminator": {"batch_mean": batch_mean}}}
+  _write_run(tmp_path, "mnist_100", 0, 0.01, config=_config_json(0))
+  _write_run(tmp_path, "mnist_100", 1, 0.03, config=newer(1, False))
+  assert seed_statistics.collect(str(tmp_path), "mnist_100").errors == pytest.approx((1.0, 3.0))
+  _write_run(tmp_path, "mnist_50", 0, 0.01, config=_config_json(0))
+  _write_run(tmp_path, "mnist_50", 1, 0.03, config=newer(1, True))
+  with pytest.raises(ValueError, match="differ in model.discriminator.batch_mean"):
+    seed_statistics.collect(str(tmp_path), "mnist_50")
+
+
 def test_unsupervised_rows_read_the_clustering_error(tmp_path):
   _write_run(tmp_path, "mnist_unsupervised", 0, 0.05, metric="clustering_error")
   assert seed_statistics.collect(str(tmp_path), "mnist_unsupervised").errors == pytest.approx((5.0,))
