@@ -37,8 +37,8 @@ def class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_conf
                         noise_draw: Optional[int] = None) -> np.ndarray:
   """[N, K] class (or cluster) probabilities, batch by batch.
 
-  Of the deterministic encoder (n = 0), or with `noise_draw` of the encoder
-  under noise draw number `noise_draw` (one seed per draw and batch).
+  Without `noise_draw` the encoder is deterministic (n = 0); with it, n is
+  that numbered draw of the encoder's noise (one seed per draw and batch).
   """
   return class_probabilities_and_logits(model, images, labels, data_config, noise_draw)[0]
 
