@@ -96,17 +96,21 @@ def cluster_report(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np
   return report
 
 
-def _print_binarization_averages(model, splits, config, draws: int) -> None:
-  """The protocol's and the purity error with q(z|x) averaged over `draws` binarizations."""
-  averaged = cluster_report(
-      trained_run.mean_class_probabilities(model, splits.validation_images,
-                                           splits.validation_labels, config.data, draws),
-      splits.validation_labels,
-      trained_run.mean_class_probabilities(model, splits.test_images, splits.test_labels,
-                                           config.data, draws),
-      splits.test_labels)
+def _print_averaged_errors(splits, val_probs: np.ndarray, test_probs: np.ndarray,
+                           prefix: str, draws: str) -> None:
+  """The protocol's and the purity error of an averaged q(z|x) ([N_val, K], [N_test, K])."""
+  averaged = cluster_report(val_probs, splits.validation_labels, test_probs, splits.test_labels)
   for name in ("protocol_error", "purity_error"):
-    print(f"  averaged_{name} ({draws} binarizations): {100 * averaged[name]:.2f} %")
+    print(f"  {prefix}{name} ({draws}): {100 * averaged[name]:.2f} %")
+
+
+def _print_binarization_averages(model, splits, config, draws: int) -> None:
+  """The errors with q(z|x) averaged over `draws` binarizations of each image."""
+  mean = lambda images, labels: trained_run.mean_class_probabilities(model, images, labels,
+                                                                     config.data, draws)
+  _print_averaged_errors(splits, mean(splits.validation_images, splits.validation_labels),
+                         mean(splits.test_images, splits.test_labels), "averaged_",
+                         f"{draws} binarizations")
 
 
 def _print_noise_averages(model, splits, config, test_probs: np.ndarray, draws: int) -> None:
@@ -118,10 +122,8 @@ def _print_noise_averages(model, splits, config, test_probs: np.ndarray, draws: 
                                                     splits.validation_labels, config.data, draws)
   noisy_test = trained_run.noise_class_probabilities(model, splits.test_images,
                                                      splits.test_labels, config.data, draws)
-  averaged = cluster_report(noisy_val.mean(axis=0), splits.validation_labels,
-                            noisy_test.mean(axis=0), splits.test_labels)
-  for name in ("protocol_error", "purity_error"):
-    print(f"  noise_averaged_{name} ({draws} noise draws): {100 * averaged[name]:.2f} %")
+  _print_averaged_errors(splits, noisy_val.mean(axis=0), noisy_test.mean(axis=0),
+                         "noise_averaged_", f"{draws} noise draws")
   moved = np.mean(np.argmax(noisy_test, axis=-1) != np.argmax(test_probs, axis=-1))
   print(f"  test images a noise draw moves to another cluster: {100 * moved:.2f} %")
 
