@@ -54,6 +54,7 @@ ADDED_FIELDS = {
     "model.phases.sgd_momentum": 0.9,
     "model.encoder.normalize_hidden": False,
     "model.discriminator.batch_mean": False,
+    "model.encoder.logit_scale": None,
 }
 
 

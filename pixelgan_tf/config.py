@@ -112,6 +112,10 @@ class EncoderConfig:
       proxy at 500 steps: receptive field and normalized logits").
     normalize_hidden: batch-normalize every hidden layer's pre-activations
       (a candidate remedy of RESULTS.md's "Round three"; off in every preset).
+    logit_scale: with `normalize_logits`, None learns one scale per category
+      (the presets); a number fixes every normalized logit's scale to it, so
+      that the code can turn one-hot only by separating the images, not by
+      raising its scales (a candidate remedy of RESULTS.md's "Round five").
   """
   filters: Tuple[int, ...] = (32, 64)
   hidden_units: int = 512
@@ -121,6 +125,7 @@ class EncoderConfig:
   noise_std: float = 1.0
   normalize_logits: bool = False
   normalize_hidden: bool = False
+  logit_scale: Optional[float] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,6 +47,10 @@ class Encoder(keras.Model):
     normalize_hidden: batch-normalize the pre-activations of every hidden
       layer (the convolutions and the dense layers); their biases are
       dropped, the normalization's learnt offset takes their place.
+    logit_scale: None learns the normalized logits' scale, one per category;
+      a positive number fixes it for every category. A learnt scale lets the
+      softmax turn one-hot by growing, whatever the features; a fixed one
+      leaves the code as confident as its images are separated.
 
   Call args:
     images: [batch, height, width, channels], normalized to about [-1, 1].
@@ -69,6 +73,7 @@ class Encoder(keras.Model):
                noise_std: float = 1.0,
                normalize_logits: bool = False,
                normalize_hidden: bool = False,
+               logit_scale: Optional[float] = None,
                **kwargs):
     super().__init__(**kwargs)
     if noise_position not in NOISE_POSITIONS:
@@ -79,6 +84,8 @@ class Encoder(keras.Model):
       raise ValueError(f"hidden_layers must be >= 1, got {hidden_layers}.")
     if not code_sizes:
       raise ValueError("An encoder needs at least one code component.")
+    if logit_scale is not None and not logit_scale > 0:
+      raise ValueError(f"logit_scale must be positive (or None: learnt), got {logit_scale}.")
     self.code_sizes = dict(sorted(code_sizes.items()))
     self.filters = tuple(int(f) for f in filters)
     self.hidden_units = int(hidden_units)
@@ -88,6 +95,7 @@ class Encoder(keras.Model):
     self.noise_std = float(noise_std)
     self.normalize_logits = bool(normalize_logits)
     self.normalize_hidden = bool(normalize_hidden)
+    self.logit_scale = None if logit_scale is None else float(logit_scale)
     policy = self.dtype_policy
     # Without normalization the layers keep their biases and (dense) built-in
     # ReLU and names, so that checkpoints made before `normalize_hidden` load.
@@ -114,8 +122,8 @@ class Encoder(keras.Model):
     self.heads = {name: keras.layers.Dense(size, use_bias=not (normalize and name == CATEGORICAL),
                                            dtype=policy, name=f"{name}_head")
                   for name, size in self.code_sizes.items()}
-    self.logit_norm = (keras.layers.BatchNormalization(center=False, dtype=policy,
-                                                       name="logit_norm")
+    self.logit_norm = (keras.layers.BatchNormalization(
+        center=False, scale=self.logit_scale is None, dtype=policy, name="logit_norm")
                        if normalize else None)
 
   @property
@@ -150,6 +158,8 @@ class Encoder(keras.Model):
       value = head(x)
       if name == CATEGORICAL and self.logit_norm is not None:
         value = self.logit_norm(value, training=training)
+        if self.logit_scale is not None:
+          value = value * self.logit_scale
       value = tf.cast(value, tf.float32)
       if name == CATEGORICAL:
         outputs[CATEGORICAL_LOGITS] = value
@@ -173,5 +183,6 @@ class Encoder(keras.Model):
         "noise_std": self.noise_std,
         "normalize_logits": self.normalize_logits,
         "normalize_hidden": self.normalize_hidden,
+        "logit_scale": self.logit_scale,
     })
     return config

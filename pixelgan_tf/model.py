@@ -59,6 +59,10 @@ def validate(config: ModelConfig) -> None:
           f"{sizes[priors.CATEGORICAL]} categories but the data has {config.num_classes} "
           f"classes. Set model.prior.categories={config.num_classes} (--categories), or "
           f"train without labels (--labels=0).")
+  if config.encoder.logit_scale is not None and not config.encoder.normalize_logits:
+    raise ValueError(f"model.encoder.logit_scale={config.encoder.logit_scale} scales the "
+                     f"normalized logits: set model.encoder.normalize_logits=true, or leave "
+                     f"logit_scale unset (none).")
   if not 0.0 <= config.phases.sgd_momentum < 1.0:
     raise ValueError(f"model.phases.sgd_momentum must be in [0, 1), got "
                      f"{config.phases.sgd_momentum}.")
@@ -122,7 +126,8 @@ class PixelGANAutoencoder(keras.Model):
           encoder.hidden_layers, encoder.noise_position, encoder.noise_dim,
           encoder.noise_std,
           normalize_logits=encoder.normalize_logits,
-          normalize_hidden=encoder.normalize_hidden, dtype=policy, name="encoder")
+          normalize_hidden=encoder.normalize_hidden, logit_scale=encoder.logit_scale,
+          dtype=policy, name="encoder")
       code_dim = self.encoder.code_dim
       if config.kind == "aae":
         self.decoder = FactorizedDecoder(

@@ -1,5 +1,6 @@
 """Tests of the recognition network: its layout and its logit normalization."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -119,3 +120,31 @@ def test_inference_uses_moving_statistics_of_the_hidden_layers():
 def test_normalize_hidden_round_trips_through_the_config():
   clone = Encoder.from_config(_normalized_encoder(hidden_layers=1).get_config())
   assert clone.normalize_hidden and len(clone.hidden_norms) == 3
+
+
+def _seeded_normalized_encoder(logit_scale):
+  keras.utils.set_random_seed(3)   # the same weights for every scale
+  return Encoder({"categorical": 5}, filters=(4,), hidden_units=16, noise_std=0.0,
+                 normalize_logits=True, logit_scale=logit_scale)
+
+
+def test_a_fixed_logit_scale_replaces_the_learnt_one():
+  learnt, fixed = _seeded_normalized_encoder(None), _seeded_normalized_encoder(3.0)
+  images = _images()
+  # A learnt scale starts at 1: the fixed one multiplies the same normalized logits.
+  np.testing.assert_allclose(fixed(images, training=True)[CATEGORICAL_LOGITS],
+                             3.0 * learnt(images, training=True)[CATEGORICAL_LOGITS],
+                             rtol=1e-5, atol=1e-5)
+  assert not fixed.logit_norm.trainable_weights
+  assert Encoder.from_config(fixed.get_config()).logit_scale == 3.0
+
+
+def test_a_learnt_logit_scale_is_one_trainable_scale_per_category():
+  encoder = _encoder(True)
+  assert [w.shape for w in encoder.logit_norm.trainable_weights] == [(5,)]
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0])
+def test_a_logit_scale_that_is_not_positive_is_refused(scale):
+  with pytest.raises(ValueError, match=f"logit_scale must be positive .* got {scale}"):
+    Encoder({"categorical": 5}, normalize_logits=True, logit_scale=scale)

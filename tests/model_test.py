@@ -416,6 +416,7 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
     ({"decoder": DecoderConfig(num_layers=2, filters=8)}, "must be conditioned"),
     ({"kind": "pixelcnn", "num_classes": 3}, "num_classes=0"),
     ({"phases": PhaseConfig(sgd_momentum=1.0)}, "sgd_momentum must be in"),
+    ({"encoder": EncoderConfig(logit_scale=2.0)}, "set model.encoder.normalize_logits=true"),
 ])
 def test_invalid_configurations(overrides, message):
   with pytest.raises(ValueError, match=message):
