@@ -55,6 +55,7 @@ ADDED_FIELDS = {
     "model.encoder.normalize_hidden": False,
     "model.discriminator.batch_mean": False,
     "model.encoder.logit_scale": None,
+    "model.encoder.dropout": 0.0,
 }
 
 

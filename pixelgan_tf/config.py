@@ -116,6 +116,9 @@ class EncoderConfig:
       (the presets); a number fixes every normalized logit's scale to it, so
       that the code can turn one-hot only by separating the images, not by
       raising its scales (a candidate remedy of RESULTS.md's "Round five").
+    dropout: share of the dense layers' outputs dropped in training, a noise
+      the encoder cannot learn to ignore (a candidate remedy of RESULTS.md's
+      "Round six"; 0, off, in every preset).
   """
   filters: Tuple[int, ...] = (32, 64)
   hidden_units: int = 512
@@ -126,6 +129,7 @@ class EncoderConfig:
   normalize_logits: bool = False
   normalize_hidden: bool = False
   logit_scale: Optional[float] = None
+  dropout: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

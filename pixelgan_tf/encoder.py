@@ -50,13 +50,18 @@ class Encoder(keras.Model):
     logit_scale: None learns the normalized logits' scale, one per category;
       a positive number fixes it for every category. A learnt scale lets the
       softmax turn one-hot by growing, whatever the features; a fixed one
-      leaves the code as confident as its images are separated.
+      leaves the code as confident as its images are separated. Needs
+      `normalize_logits`.
+    dropout: the share of each dense layer's outputs dropped in training
+      (inverted dropout, a mask drawn from the call's seed). Unlike the noise
+      n, which the encoder can learn to ignore, dropout keeps q(z|x)
+      stochastic in training; 0 (the presets) turns it off.
 
   Call args:
     images: [batch, height, width, channels], normalized to about [-1, 1].
     seed: shape [2] integer tensor for the noise, or None for n = 0.
     training: normalize with the batch's statistics (and update the moving
-      ones) instead of the moving statistics.
+      ones) instead of the moving statistics, and drop out (with a seed).
 
   Returns:
     dict with [batch, size] float32 tensors: each component of `code_sizes`
@@ -74,6 +79,7 @@ class Encoder(keras.Model):
                normalize_logits: bool = False,
                normalize_hidden: bool = False,
                logit_scale: Optional[float] = None,
+               dropout: float = 0.0,
                **kwargs):
     super().__init__(**kwargs)
     if noise_position not in NOISE_POSITIONS:
@@ -86,6 +92,11 @@ class Encoder(keras.Model):
       raise ValueError("An encoder needs at least one code component.")
     if logit_scale is not None and not logit_scale > 0:
       raise ValueError(f"logit_scale must be positive (or None: learnt), got {logit_scale}.")
+    if logit_scale is not None and not normalize_logits:
+      raise ValueError(f"logit_scale={logit_scale} scales the normalized logits: it needs "
+                       f"normalize_logits=True.")
+    if not 0.0 <= dropout < 1.0:
+      raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
     self.code_sizes = dict(sorted(code_sizes.items()))
     self.filters = tuple(int(f) for f in filters)
     self.hidden_units = int(hidden_units)
@@ -96,6 +107,7 @@ class Encoder(keras.Model):
     self.normalize_logits = bool(normalize_logits)
     self.normalize_hidden = bool(normalize_hidden)
     self.logit_scale = None if logit_scale is None else float(logit_scale)
+    self.dropout = float(dropout)
     policy = self.dtype_policy
     # Without normalization the layers keep their biases and (dense) built-in
     # ReLU and names, so that checkpoints made before `normalize_hidden` load.
@@ -135,6 +147,14 @@ class Encoder(keras.Model):
       return tf.zeros(shape, self.compute_dtype)
     return random.normal(shape, seed, stddev=self.noise_std, dtype=self.compute_dtype)
 
+  def _drop_out(self, x, seed, training, index: int):
+    """x [batch, units] with a `dropout` share zeroed and the rest scaled up."""
+    if not training or seed is None or self.dropout == 0:
+      return x
+    # Children 0 and 1 of the seed draw the noise (`random.normal`).
+    keep = random.uniform(tf.shape(x), random.split(seed, 2 + index)) >= self.dropout
+    return tf.where(keep, x / (1.0 - self.dropout), tf.zeros_like(x))
+
   def call(self, images, seed=None, training=False):
     x = tf.cast(images, self.compute_dtype)
     batch = tf.shape(x)[0]
@@ -149,10 +169,11 @@ class Encoder(keras.Model):
     x = tf.reshape(x, [batch, -1])
     if self.noise_position == "hidden" and self.noise_dim > 0:
       x = tf.concat([x, self._noise([batch, self.noise_dim], seed)], axis=-1)
-    for layer in [self.hidden, *self.deeper_hidden]:
+    for index, layer in enumerate([self.hidden, *self.deeper_hidden]):
       x = layer(x)
       if self.normalize_hidden:
         x = tf.nn.relu(next(norms)(x, training=training))
+      x = self._drop_out(x, seed, training, index)
     outputs = {}
     for name, head in self.heads.items():
       value = head(x)
@@ -184,5 +205,6 @@ class Encoder(keras.Model):
         "normalize_logits": self.normalize_logits,
         "normalize_hidden": self.normalize_hidden,
         "logit_scale": self.logit_scale,
+        "dropout": self.dropout,
     })
     return config

@@ -63,6 +63,8 @@ def validate(config: ModelConfig) -> None:
     raise ValueError(f"model.encoder.logit_scale={config.encoder.logit_scale} scales the "
                      f"normalized logits: set model.encoder.normalize_logits=true, or leave "
                      f"logit_scale unset (none).")
+  if not 0.0 <= config.encoder.dropout < 1.0:
+    raise ValueError(f"model.encoder.dropout must be in [0, 1), got {config.encoder.dropout}.")
   if not 0.0 <= config.phases.sgd_momentum < 1.0:
     raise ValueError(f"model.phases.sgd_momentum must be in [0, 1), got "
                      f"{config.phases.sgd_momentum}.")
@@ -127,6 +129,7 @@ class PixelGANAutoencoder(keras.Model):
           encoder.noise_std,
           normalize_logits=encoder.normalize_logits,
           normalize_hidden=encoder.normalize_hidden, logit_scale=encoder.logit_scale,
+          dropout=encoder.dropout,
           dtype=policy, name="encoder")
       code_dim = self.encoder.code_dim
       if config.kind == "aae":

@@ -144,7 +144,52 @@ def test_a_learnt_logit_scale_is_one_trainable_scale_per_category():
   assert [w.shape for w in encoder.logit_norm.trainable_weights] == [(5,)]
 
 
+def test_a_logit_scale_without_normalized_logits_is_refused():
+  with pytest.raises(ValueError, match="logit_scale=2.0 .* needs normalize_logits=True"):
+    Encoder({"categorical": 5}, logit_scale=2.0)
+
+
 @pytest.mark.parametrize("scale", [0.0, -1.0])
 def test_a_logit_scale_that_is_not_positive_is_refused(scale):
   with pytest.raises(ValueError, match=f"logit_scale must be positive .* got {scale}"):
     Encoder({"categorical": 5}, normalize_logits=True, logit_scale=scale)
+
+
+def _seeded_dropout_encoder(dropout):
+  keras.utils.set_random_seed(5)   # the same weights for every rate
+  return Encoder({"categorical": 5}, filters=(4,), hidden_units=64, noise_std=0.0,
+                 dropout=dropout)
+
+
+def test_dropout_acts_only_in_training_with_a_seed():
+  plain, dropped = _seeded_dropout_encoder(0.0), _seeded_dropout_encoder(0.5)
+  images, seed = _images(), tf.constant([3, 4])
+  reference = plain(images)[CATEGORICAL_LOGITS].numpy()
+  for kwargs in ({}, {"seed": seed}, {"training": True}):
+    np.testing.assert_allclose(dropped(images, **kwargs)[CATEGORICAL_LOGITS], reference,
+                               rtol=1e-5, atol=1e-5)
+  trained = dropped(images, seed=seed, training=True)[CATEGORICAL_LOGITS].numpy()
+  assert np.abs(trained - reference).max() > 0.01
+
+
+def test_dropout_zeroes_about_its_share_and_repeats_with_its_seed():
+  encoder = _seeded_dropout_encoder(0.25)
+  features = tf.ones([200, 64])
+  dropped = encoder._drop_out(features, tf.constant([7, 8]), True, 0).numpy()
+  assert 0.2 < np.mean(dropped == 0) < 0.3
+  # Inverted dropout: the kept units are scaled so that the expectation stays.
+  np.testing.assert_allclose(dropped[dropped != 0], 1 / 0.75, rtol=1e-6)
+  again = encoder._drop_out(features, tf.constant([7, 8]), True, 0).numpy()
+  other = encoder._drop_out(features, tf.constant([7, 9]), True, 0).numpy()
+  np.testing.assert_array_equal(dropped, again)
+  assert not np.array_equal(dropped, other)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0])
+def test_a_dropout_rate_outside_zero_to_one_is_refused(rate):
+  with pytest.raises(ValueError, match=f"dropout must be in \\[0, 1\\), got {rate}"):
+    Encoder({"categorical": 5}, dropout=rate)
+
+
+def test_dropout_round_trips_through_the_config():
+  assert Encoder.from_config(_seeded_dropout_encoder(0.25).get_config()).dropout == 0.25

@@ -417,6 +417,7 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
     ({"kind": "pixelcnn", "num_classes": 3}, "num_classes=0"),
     ({"phases": PhaseConfig(sgd_momentum=1.0)}, "sgd_momentum must be in"),
     ({"encoder": EncoderConfig(logit_scale=2.0)}, "set model.encoder.normalize_logits=true"),
+    ({"encoder": EncoderConfig(dropout=1.0)}, "dropout must be in"),
 ])
 def test_invalid_configurations(overrides, message):
   with pytest.raises(ValueError, match=message):
