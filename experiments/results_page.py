@@ -153,7 +153,7 @@ _ABSENT = object()
 
 def _as_run(config: Dict[str, object], field: str) -> object:
   """The field's value, or for a record that predates an added field, its default."""
-  return config.get(field, ADDED_FIELDS.get(field, _ABSENT))
+  return seed_statistics.with_added_defaults(config).get(field, _ABSENT)
 
 
 def _value(config: Dict[str, object], field: str) -> str:

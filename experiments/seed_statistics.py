@@ -69,7 +69,7 @@ def flatten_config(tree: dict, prefix: str = "") -> Dict[str, object]:
   return flat
 
 
-def _with_added_defaults(flat: Dict[str, object]) -> Dict[str, object]:
+def with_added_defaults(flat: Dict[str, object]) -> Dict[str, object]:
   """A flattened config with every `ADDED_FIELDS` field it lacks set to its default."""
   return {**ADDED_FIELDS, **flat}
 
@@ -83,9 +83,9 @@ def _check_same_recipe(configs: Dict[str, dict]) -> None:
   load TensorFlow into every `run_table1` and `aggregate`.)
   """
   names = sorted(configs)
-  first = _with_added_defaults(flatten_config(configs[names[0]])) if names else {}
+  first = with_added_defaults(flatten_config(configs[names[0]])) if names else {}
   for name in names[1:]:
-    other = _with_added_defaults(flatten_config(configs[name]))
+    other = with_added_defaults(flatten_config(configs[name]))
     fields = sorted(key for key in set(first) | set(other)
                     if key not in PER_RUN_FIELDS and first.get(key) != other.get(key))
     if fields:

@@ -444,3 +444,16 @@ def test_the_config_reaches_the_hidden_normalization_and_the_batch_mean_feature(
   assert all(d.batch_mean for d in model.discriminators.values())
   values = model.train_step(_images())
   assert all(np.isfinite(float(v)) for v in values.values())
+
+
+def test_encoder_dropout_acts_inside_the_training_step():
+  def first_step_losses(dropout):
+    keras.utils.set_random_seed(2)   # the same weights for both rates
+    config = _config(encoder=dataclasses.replace(_config().encoder, dropout=dropout))
+    model = _model(config)
+    assert model.encoder.dropout == dropout
+    return {name: float(value) for name, value in model.train_step(_images()).items()}
+
+  plain, dropped = first_step_losses(0.0), first_step_losses(0.5)
+  assert all(np.isfinite(value) for value in dropped.values())
+  assert plain["nll"] != dropped["nll"]
