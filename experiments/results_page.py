@@ -144,16 +144,14 @@ def knob(baseline: Dict[str, object], arm: Dict[str, object]) -> List[Tuple[str,
   holds at its default is no difference: the older run behaved as that default.
   """
   fields = sorted(set(baseline) | set(arm))
+  # Each record as it ran: a field it predates holds its added default.
+  baseline_run = seed_statistics.with_added_defaults(baseline)
+  arm_run = seed_statistics.with_added_defaults(arm)
   return [(field, _value(baseline, field), _value(arm, field))
-          for field in fields if _as_run(baseline, field) != _as_run(arm, field)]
+          for field in fields if baseline_run.get(field, _ABSENT) != arm_run.get(field, _ABSENT)]
 
 
 _ABSENT = object()
-
-
-def _as_run(config: Dict[str, object], field: str) -> object:
-  """The field's value, or for a record that predates an added field, its default."""
-  return seed_statistics.with_added_defaults(config).get(field, _ABSENT)
 
 
 def _value(config: Dict[str, object], field: str) -> str:
