@@ -14,6 +14,7 @@ from pixelgan_tf import config_overrides
 EXPECTED_PARAMS = {
     ("mnist_cpu", (28, 28, 1)): 80_129,
     ("mnist_cpu_wide", (28, 28, 1)): 162_689,
+    ("mnist_cpu_deep", (28, 28, 1)): 323_073,
     ("mnist_gpu", (28, 28, 1)): 1_927_425,
     ("color_gpu", (32, 32, 3)): 7_707_565,
     ("tiny", (8, 8, 1)): 2_737,
