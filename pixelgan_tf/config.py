@@ -71,13 +71,13 @@ DECODER_PRESETS = {
     # code, and its receptive field").
     "mnist_cpu_wide": DecoderConfig(num_layers=4, filters=32, vertical_kernel_size=(3, 5),
                                     horizontal_kernel_size=(1, 3)),
-    # Sized like the paper's PixelCNNs, for GPUs.
     # Twice the blocks of mnist_cpu_wide: the field covers most of a 28x28 digit (19 rows
-    # above, 18 columns either side, 19 pixels to the left), for 2.8x mnist_cpu's step
+    # above, 18 columns either side, 19 pixels to the left), for 2.6x mnist_cpu's step
     # time. A PixelCNN that can draw a digit's style by itself leaves the 30-way code
     # its content: purer clusters at equal steps (RESULTS.md, "Round seven").
     "mnist_cpu_deep": DecoderConfig(num_layers=8, filters=32, vertical_kernel_size=(3, 5),
                                     horizontal_kernel_size=(1, 3)),
+    # Sized like the paper's PixelCNNs, for GPUs.
     "mnist_gpu": DecoderConfig(num_layers=12, filters=64, vertical_kernel_size=(3, 5),
                                horizontal_kernel_size=(1, 3)),
     "color_gpu": DecoderConfig(num_layers=12, filters=128, vertical_kernel_size=(3, 5),
@@ -285,7 +285,7 @@ MODEL_PRESETS = {
     # wider kernels alone were tried and not adopted: within the seeds' spread
     # (docs/experiment_log.md, "Unsupervised: what the semi-supervised findings
     # do to the clusters"). The deep decoder (8 blocks of wide kernels) gave
-    # purer clusters than mnist_cpu's 4 at equal steps on every seed tried
+    # purer clusters than mnist_cpu's 4 at equal steps on three seeds of three
     # (RESULTS.md, "Round seven").
     "mnist_cluster": ModelConfig(
         prior=PriorConfig(categories=30), encoder=EncoderConfig(normalize_logits=True),
@@ -405,7 +405,7 @@ EXPERIMENTS = {
     "mnist_cpu_hour": ExperimentConfig(
         model=dataclasses.replace(
             MODEL_PRESETS["mnist_semi"],
-            decoder=decoder_preset("mnist_cpu_deep", conditioning="location_invariant")),
+            decoder=decoder_preset("mnist_cpu_wide", conditioning="location_invariant")),
         train=TrainConfig(steps=1_000_000, time_budget_s=3600.0, decay_fraction=0.4,
                           sample_every=20)),
     # Sized like the paper's networks, for GPUs.
