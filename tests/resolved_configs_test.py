@@ -19,7 +19,6 @@ And the `mnist_cluster` preset's decoder, now `mnist_cpu_deep` (RESULTS.md,
 "Round seven"): the snapshot's configs of that preset are compared with it.
 """
 
-import dataclasses
 import json
 import os
 import types
@@ -83,7 +82,7 @@ def _with_the_deep_cluster_decoder(values: dict, preset: str) -> dict:
   if preset != "mnist_cluster" or "model" not in values:
     return values
   conditioning = values["model"]["decoder"]["conditioning"]
-  decoder = json.loads(json.dumps(dataclasses.asdict(
+  decoder = json.loads(json.dumps(config_lib.to_dict(
       config_lib.decoder_preset("mnist_cpu_deep", conditioning=conditioning))))
   return {**values, "model": {**values["model"], "decoder": decoder}}
 
