@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from pixelgan_tf import data as data_lib
-from pixelgan_tf import train
+from pixelgan_tf import determinism, train
 from pixelgan_tf.encoder import CATEGORICAL_LOGITS
 from pixelgan_tf.priors import CATEGORICAL
 from pixelgan_tf.run_directory import RunDirectory
@@ -21,11 +21,17 @@ _DRAW_SEED_STRIDE = 1_000_003
 
 
 def load_run(workdir: str):
-  """(model restored from the run's latest checkpoint, splits, config)."""
+  """(model restored from the run's latest checkpoint, splits, config).
+
+  A run trained with `train.deterministic` is analysed under the same
+  one-thread pools, so that its reports repeat too; that needs a process
+  whose TensorFlow runtime has not started (ValueError otherwise).
+  """
   run = RunDirectory(workdir)
   config = run.read_config()
   if config is None:
     raise ValueError(f"{workdir} holds no run (no config.json).")
+  determinism.configure(config.train.deterministic)   # before any op: it sets thread pools
   model = train.build_model(config)
   manager = tf.train.CheckpointManager(model.checkpoint(), run.checkpoints, max_to_keep=None)
   if train.restore_latest(model, manager) == 0:

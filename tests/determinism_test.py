@@ -12,8 +12,10 @@ import tensorflow as tf
 # Its public API only enables op determinism; the test reads the switch here.
 from tensorflow.python.framework.config import is_op_determinism_enabled
 
+from experiments import trained_run
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import determinism, train
+from pixelgan_tf.run_directory import RunDirectory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -68,3 +70,15 @@ def test_open_run_applies_the_flag_before_reading_data(tmp_path):
   with pytest.raises(ValueError, match="train.deterministic"):
     train.open_run(config, str(tmp_path / "run"))
   assert not (tmp_path / "run").exists()
+
+
+def test_the_analysis_scripts_apply_the_flag_of_the_run_they_load(tmp_path):
+  _start_runtime()
+  config = config_lib.experiment("tiny")
+  config = dataclasses.replace(config, train=dataclasses.replace(config.train,
+                                                                 deterministic=True))
+  RunDirectory(str(tmp_path)).check_and_write_config(config)
+  # A repeatable run is analysed in one-thread pools, which this running runtime cannot
+  # take: the refusal comes before any model is built or checkpoint looked for.
+  with pytest.raises(ValueError, match="train.deterministic=true .* fresh process"):
+    trained_run.load_run(str(tmp_path))
