@@ -13,7 +13,8 @@ between them is rewritten:
 
 What a marker can name:
   table1 MACHINE        Table 1 over results/MACHINE (what experiments.aggregate prints).
-  commands MACHINE      the run_table1 command of each row and its seeds recorded there.
+  commands MACHINE      the run_table1 command of each row and its seeds recorded there,
+                        with the overrides that rerun records of an older preset.
   ablations             every recipe beside its baseline: what differs, the seeds,
                         mean ± std of both.
   by_step BASELINE ROW [STEPS]
@@ -183,15 +184,65 @@ def render_table1(results: str, machine: str) -> str:
 
 
 def render_commands(results: str, machine: str) -> str:
-  """The command that runs each row recorded for `machine`, with the seeds recorded."""
+  """The command that reruns each row recorded for `machine`, with the seeds recorded.
+
+  Where a row's preset changed after its records were made, the command adds the
+  `--set` values that make it run as they did (`record_overrides`).
+  """
   if machine not in machines(results):
     raise ValueError(f"No machine {machine!r} under {results}; it has {machines(results)}.")
   lines = ["```sh"]
   for row in rows_of(results, machine):
     seeds = ",".join(map(str, sorted(finished_runs(results, machine, row))))
+    extras = "".join(f" \\\n    --extra={flag}" for flag in record_overrides(results, machine, row))
     lines.append(f"python -m experiments.run_table1 --rows={row} --seeds={seeds} "
-                 f"--root=runs/{machine}")
+                 f"--root=runs/{machine}{extras}")
   return "\n".join(lines + [f"python -m experiments.aggregate --root=runs/{machine}", "```"])
+
+
+# Fields that `train.resolve` fills from the data: the preset leaves them unset.
+RESOLVED_FIELDS = ("model.image_shape", "model.num_classes", "data.binarize")
+
+
+def record_overrides(results: str, recipe: str, row: str) -> List[str]:
+  """`--set` flags that make `row`, as its preset is now, run as `recipe`'s records of it ran.
+
+  One flag per config field in which the records' config.json differs from the
+  row's config today (per-run and data-filled fields aside). A field that the
+  records predate counts only where `ADDED_FIELDS` says how they ran without it.
+
+  Raises:
+    ValueError: a recorded field that the config no longer has (no flag can set it).
+  """
+  recorded = {field: value for field, value in recipe_config(results, recipe, row).items()
+              if field not in RESOLVED_FIELDS}
+  current = {field: value for field, value in row_config(row).items()
+             if field not in PER_RUN_FIELDS + RESOLVED_FIELDS}
+  flags_ = []
+  recorded = seed_statistics.with_added_defaults(recorded)
+  for field, _, _ in knob(current, recorded):
+    if field not in recorded:   # added since, with no effect on what the records measured
+      continue
+    if field not in current:
+      raise ValueError(f"{recipe}/{row} records {field}, which the config no longer has: "
+                       f"no command reruns it as recorded.")
+    flags_.append(f"--set={field}={rows.flag_text(_as_tuples(recorded[field]))}")
+  return flags_
+
+
+def row_config(row: str) -> Dict[str, object]:
+  """The flat config that `row` runs today: its preset with its overrides."""
+  # Here, not at the top: the package loads TensorFlow, which only this block needs.
+  from pixelgan_tf import config as config_lib, config_overrides
+  config = config_lib.experiment(ROWS[row].preset)
+  for path, value in ROWS[row].overrides.items():
+    config = config_overrides.override(config, path, value)
+  return json.loads(json.dumps(flatten_config(config_lib.to_dict(config))))
+
+
+def _as_tuples(value):
+  """A config.json value with its lists as the tuples the config holds."""
+  return tuple(map(_as_tuples, value)) if isinstance(value, list) else value
 
 
 def arms(results: str) -> List[Tuple[str, str, str]]:

@@ -124,17 +124,17 @@ FIGURES: Dict[str, Figure] = {
 def preset_flags(preset: str, overrides: Mapping[str, object]) -> List[str]:
   """`launch/main.py` flags that select `preset` and set each override with --set."""
   return [f"--preset={preset}",
-          *(f"--set={path}={_flag_text(value)}" for path, value in overrides.items())]
+          *(f"--set={path}={flag_text(value)}" for path, value in overrides.items())]
 
 
-def _flag_text(value) -> str:
+def flag_text(value) -> str:
   """A field value as `pixelgan_tf.config_overrides.override` parses it back."""
   if value is None:
     return "none"
   if isinstance(value, bool):
     return "true" if value else "false"
   if isinstance(value, tuple):
-    return ",".join(_flag_text(item) for item in value)
+    return ",".join(flag_text(item) for item in value)
   return str(value)
 
 

@@ -63,11 +63,51 @@ def test_table1_of_a_machine_has_every_row_and_its_seeds(results):
 
 
 def test_commands_run_each_recorded_row_with_its_recorded_seeds(results):
+  # The records ran 1000 steps where the row's preset runs 20k: the command says so.
   assert results_page.render_block(results, "commands cpu").splitlines() == [
       "```sh",
-      "python -m experiments.run_table1 --rows=mnist_100 --seeds=0,1 --root=runs/cpu",
+      "python -m experiments.run_table1 --rows=mnist_100 --seeds=0,1 --root=runs/cpu \\",
+      "    --extra=--set=train.steps=1000",
       "python -m experiments.aggregate --root=runs/cpu",
       "```"]
+
+
+def _row_config_as_recorded(seed, **changes):
+  """The config.json that a run of mnist_100 as its preset is now would record, changed."""
+  flat = {**results_page.row_config("mnist_100"), "data.seed": seed, **changes}
+  config = {}
+  for field, value in flat.items():
+    *parents, name = field.split(".")
+    node = config
+    for parent in parents:
+      node = node.setdefault(parent, {})
+    node[name] = value
+  return config
+
+
+def test_records_of_the_row_as_it_is_now_need_no_overrides(tmp_path):
+  _write_run(tmp_path, "cpu", "mnist_100", 0, [0.02], _row_config_as_recorded(0))
+  assert results_page.record_overrides(str(tmp_path), "cpu", "mnist_100") == []
+
+
+def test_records_of_an_older_preset_get_the_overrides_that_rerun_them(tmp_path):
+  config = _row_config_as_recorded(0, **{"model.decoder.num_layers": 2,
+                                         "model.decoder.vertical_kernel_size": [3, 5],
+                                         "model.encoder.normalize_logits": False,
+                                         "data.data_dir": "/elsewhere"})
+  del config["model"]["encoder"]["dropout"]   # a field the records predate: it ran at its default
+  _write_run(tmp_path, "cpu", "mnist_100", 0, [0.02], config)
+  assert results_page.record_overrides(str(tmp_path), "cpu", "mnist_100") == [
+      "--set=model.decoder.num_layers=2", "--set=model.decoder.vertical_kernel_size=3,5",
+      "--set=model.encoder.normalize_logits=false"]
+
+
+def test_a_recorded_field_the_config_no_longer_has_is_refused(tmp_path):
+  config = _row_config_as_recorded(0)
+  config["model"]["decoder"]["retired_knob"] = 3
+  _write_run(tmp_path, "cpu", "mnist_100", 0, [0.02], config)
+  with pytest.raises(ValueError, match="model.decoder.retired_knob"):
+    results_page.record_overrides(str(tmp_path), "cpu", "mnist_100")
 
 
 def test_a_recipe_is_compared_with_the_longest_prefix_run_for_the_same_budget(results):
