@@ -104,12 +104,17 @@ def _print_averaged_errors(splits, val_probs: np.ndarray, test_probs: np.ndarray
     print(f"  {prefix}{name} ({draws}): {100 * averaged[name]:.2f} %")
 
 
-def _print_binarization_averages(model, splits, config, draws: int) -> None:
-  """The errors with q(z|x) averaged over `draws` binarizations of each image."""
-  mean = lambda images, labels: trained_run.mean_class_probabilities(model, images, labels,
-                                                                     config.data, draws)
-  _print_averaged_errors(splits, mean(splits.validation_images, splits.validation_labels),
-                         mean(splits.test_images, splits.test_labels), "averaged_",
+def _print_binarization_averages(model, splits, config, val_probs: np.ndarray,
+                                 test_probs: np.ndarray, draws: int) -> None:
+  """The errors with q(z|x) averaged over `draws` binarizations of each image.
+
+  `val_probs` [N_val, K] and `test_probs` [N_test, K] are the protocol's draw.
+  """
+  mean = lambda images, labels, probs: trained_run.mean_class_probabilities(
+      model, images, labels, config.data, draws, protocol_draw=probs)
+  _print_averaged_errors(splits, mean(splits.validation_images, splits.validation_labels,
+                                      val_probs),
+                         mean(splits.test_images, splits.test_labels, test_probs), "averaged_",
                          f"{draws} binarizations")
 
 
@@ -149,7 +154,8 @@ def main(argv):
                "purity_error"):
     print(f"  {name}: {100 * report[name]:.2f} %")
   if _BINARIZATIONS.value > 1:
-    _print_binarization_averages(model, splits, config, _BINARIZATIONS.value)
+    _print_binarization_averages(model, splits, config, val_probs, test_probs,
+                                 _BINARIZATIONS.value)
   if _NOISE_DRAWS.value > 0:
     _print_noise_averages(model, splits, config, test_probs, _NOISE_DRAWS.value)
   print(f"  most validation images tied at a cluster's largest probability: "

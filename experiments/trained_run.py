@@ -75,16 +75,22 @@ def binarization_config(data_config, draw: int):
 
 
 def mean_class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config,
-                             draws: int) -> np.ndarray:
+                             draws: int, protocol_draw: Optional[np.ndarray] = None
+                             ) -> np.ndarray:
   """[N, K] `class_probabilities` averaged over `draws` binarizations of each image.
 
   The average estimates q(z|x) of the image's intensities rather than of one
   binarization of it; draws=1 is `class_probabilities` itself.
+  `protocol_draw`: the [N, K] probabilities of draw 0 where the caller has them
+  already (the protocol's own), so that they are not computed again.
   """
   if draws < 1:
     raise ValueError(f"Average over at least one binarization, got {draws}.")
-  return np.mean([class_probabilities(model, images, labels, binarization_config(data_config, d))
-                  for d in range(draws)], axis=0)
+  if protocol_draw is None:
+    protocol_draw = class_probabilities(model, images, labels, data_config)
+  others = [class_probabilities(model, images, labels, binarization_config(data_config, d))
+            for d in range(1, draws)]
+  return np.mean([protocol_draw, *others], axis=0)
 
 
 def noise_class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_config,

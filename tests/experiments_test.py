@@ -320,6 +320,11 @@ def test_mean_class_probabilities_average_binarizations_of_the_intensities():
       trained_run.mean_class_probabilities(model, images, labels, data, 1), draws[0])
   averaged = trained_run.mean_class_probabilities(model, images, labels, data, 6)
   np.testing.assert_allclose(averaged, np.mean(draws, axis=0), rtol=1e-6)
+  # Draw 0 given by the caller is used as it is, not computed again.
+  np.testing.assert_allclose(
+      trained_run.mean_class_probabilities(model, images, labels, data, 6,
+                                           protocol_draw=np.zeros_like(draws[0])),
+      np.sum(draws[1:], axis=0) / 6, rtol=1e-6)
   # Six draws of 16 bits: closer to the intensity's 1/4 than one draw, on average.
   assert np.abs(averaged[:, 0] - 0.25).mean() < np.abs(draws[0][:, 0] - 0.25).mean()
   # Unbinarized pixels have one draw only.
