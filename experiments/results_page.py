@@ -214,12 +214,12 @@ def record_overrides(results: str, recipe: str, row: str) -> List[str]:
   Raises:
     ValueError: a recorded field that the config no longer has (no flag can set it).
   """
-  recorded = {field: value for field, value in recipe_config(results, recipe, row).items()
-              if field not in RESOLVED_FIELDS}
+  recorded = seed_statistics.with_added_defaults(
+      {field: value for field, value in recipe_config(results, recipe, row).items()
+       if field not in RESOLVED_FIELDS})
   current = {field: value for field, value in row_config(row).items()
              if field not in PER_RUN_FIELDS + RESOLVED_FIELDS}
   flags_ = []
-  recorded = seed_statistics.with_added_defaults(recorded)
   for field, _, _ in knob(current, recorded):
     if field not in recorded:   # added since, with no effect on what the records measured
       continue
@@ -232,7 +232,7 @@ def record_overrides(results: str, recipe: str, row: str) -> List[str]:
 
 def row_config(row: str) -> Dict[str, object]:
   """The flat config that `row` runs today: its preset with its overrides."""
-  # Here, not at the top: the package loads TensorFlow, which only this block needs.
+  # Here, not at the top: the package loads TensorFlow, which only the commands block needs.
   from pixelgan_tf import config as config_lib, config_overrides
   config = config_lib.experiment(ROWS[row].preset)
   for path, value in ROWS[row].overrides.items():
