@@ -21,6 +21,7 @@ Strategy = Literal["auto", "one_device", "mirrored", "multi_worker"]
 Dataset = Literal["mnist", "fashion_mnist", "svhn_cropped", "cifar10", "smallnorb"]
 JitCompile = Literal["auto", "on", "off"]
 AdversarialOptimizer = Literal["adam", "sgd"]
+SupervisedVariables = Literal["encoder", "head"]
 MixedPrecision = Literal["off", "float16", "bfloat16"]
 
 LIKELIHOODS = typing.get_args(Likelihood)
@@ -204,6 +205,16 @@ class PhaseConfig:
   1e-2 diverged within 60 steps, and at 1e-3 the generator lost the game (the
   code stayed soft; RESULTS.md, "Round two on the proxies"). Adam stays the
   default.
+
+  `supervised_variables='head'` (not in the paper, which trains the whole
+  q(y|x): 'encoder') lets the labels train only the categorical head (its
+  dense layer, and the logits' normalization scale), so that a label can name
+  a category only through the features that reconstruction and the game
+  shaped, not carve its few labelled images out of their clusters.
+  `supervised_max_shift` (not in the paper, which has no augmentation; 0
+  keeps the protocol) translates each labelled image by a random whole
+  number of pixels, up to that many in each direction, before the supervised
+  phase sees it. Both are candidate remedies of RESULTS.md's "Round nine".
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4
@@ -215,6 +226,8 @@ class PhaseConfig:
   adversarial_warmup_steps: int = 0
   adversarial_optimizer: AdversarialOptimizer = "adam"
   sgd_momentum: float = 0.9
+  supervised_variables: SupervisedVariables = "encoder"
+  supervised_max_shift: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

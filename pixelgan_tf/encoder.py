@@ -188,6 +188,13 @@ class Encoder(keras.Model):
       outputs[name] = value
     return outputs
 
+  def categorical_head_variables(self) -> list:
+    """The categorical head's trainable variables: its dense layer and the logits' scale."""
+    if CATEGORICAL not in self.heads:
+      raise ValueError("This encoder has no categorical head.")
+    norm = self.logit_norm.trainable_variables if self.logit_norm is not None else []
+    return list(self.heads[CATEGORICAL].trainable_variables) + list(norm)
+
   def code(self, outputs: Dict[str, tf.Tensor]) -> tf.Tensor:
     """Concatenates the components into the code vector [batch, code_dim]."""
     return tf.concat([outputs[name] for name in self.code_sizes], axis=-1)

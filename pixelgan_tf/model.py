@@ -7,7 +7,7 @@ from typing import Dict, Optional
 import keras
 import tensorflow as tf
 
-from pixelgan_tf import evaluation, losses, priors, random
+from pixelgan_tf import augment, evaluation, losses, priors, random
 from pixelgan_tf.config import MODEL_KINDS, ModelConfig, PhaseConfig
 from pixelgan_tf.decoder import PixelCNNDecoder
 from pixelgan_tf.discriminator import CodeDiscriminator
@@ -15,8 +15,9 @@ from pixelgan_tf.encoder import CATEGORICAL_LOGITS, Encoder
 from pixelgan_tf.factorized_decoder import FactorizedDecoder
 from pixelgan_tf.likelihoods import bits_per_dim
 
-# Phase ids, used to give every phase its own noise stream.
-RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED = range(4)
+# Phase ids, used to give every phase its own noise stream (and the labelled
+# images' shifts one of their own, so that the encoder's noise does not depend on it).
+RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED, SUPERVISED_SHIFT = range(5)
 # The phases of the adversarial game on the code.
 ADVERSARIAL_PHASES = ("discriminator", "generator")
 
@@ -65,6 +66,10 @@ def validate(config: ModelConfig) -> None:
                      f"logit_scale unset (none).")
   if not 0.0 <= config.encoder.dropout < 1.0:
     raise ValueError(f"model.encoder.dropout must be in [0, 1), got {config.encoder.dropout}.")
+  shift = config.phases.supervised_max_shift
+  if not 0 <= shift < min(shape[:2]):
+    raise ValueError(f"model.phases.supervised_max_shift must be in [0, {min(shape[:2])}) "
+                     f"pixels for {shape[0]}x{shape[1]} images, got {shift}.")
   if not 0.0 <= config.phases.sgd_momentum < 1.0:
     raise ValueError(f"model.phases.sgd_momentum must be in [0, 1), got "
                      f"{config.phases.sgd_momentum}.")
@@ -190,7 +195,9 @@ class PixelGANAutoencoder(keras.Model):
                                  for v in self.discriminators[name].trainable_variables]
       phases["generator"] = list(encoder)
     if self.config.num_classes:
-      phases["supervised"] = list(encoder)
+      phases["supervised"] = (self.encoder.categorical_head_variables()
+                              if self.config.phases.supervised_variables == "head"
+                              else list(encoder))
     return phases
 
   def compile(self, optimizers: Optional[Dict[str, keras.optimizers.Optimizer]] = None,
@@ -347,9 +354,15 @@ class PixelGANAutoencoder(keras.Model):
     return {"generator_loss": loss}
 
   def supervised_phase(self, images: tf.Tensor, labels: tf.Tensor) -> Dict[str, tf.Tensor]:
-    """Phase 4: one step of the categorical head's cross-entropy on labelled images."""
+    """Phase 4: one step of the categorical head's cross-entropy on labelled images.
+
+    The images [B, H, W, C] are first shifted when `phases.supervised_max_shift`
+    is set; the step trains the variables of `phases.supervised_variables`.
+    """
     optimizer = self.phase_optimizers["supervised"]
     seed = self._seed(SUPERVISED)
+    images = augment.random_shift(images, self.config.phases.supervised_max_shift,
+                                  self._seed(SUPERVISED_SHIFT))
     with tf.GradientTape() as tape:
       logits = self.encoder_outputs(images, seed, training=True)[CATEGORICAL_LOGITS]
       loss = losses.supervised_loss(logits, labels)

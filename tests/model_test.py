@@ -457,3 +457,38 @@ def test_encoder_dropout_acts_inside_the_training_step():
   plain, dropped = first_step_losses(0.0), first_step_losses(0.5)
   assert all(np.isfinite(value) for value in dropped.values())
   assert plain["nll"] != dropped["nll"]
+
+
+def _normalized_semi_config(**phases):
+  config = _config(num_classes=3)
+  return dataclasses.replace(
+      config, encoder=dataclasses.replace(config.encoder, normalize_logits=True),
+      phases=PhaseConfig(**phases))
+
+
+def test_head_only_supervision_trains_only_the_categorical_head():
+  model = _model(_normalized_semi_config(supervised_variables="head"))
+  before = _snapshot(model.trainable_variables)
+  model.supervised_phase(_images(), tf.constant([0, 1, 2, 0] * 4))
+  head = _paths(model.encoder.heads["categorical"].trainable_variables)
+  scale = _paths(model.encoder.logit_norm.trainable_variables)
+  assert scale and _changed(model, before) == head | scale
+
+
+def test_the_supervised_phase_classifies_shifted_labelled_images():
+  from pixelgan_tf import augment, model as model_module
+  model = _model(_normalized_semi_config(supervised_max_shift=2))
+  images = _images()
+  seen = []
+  encoder_outputs = model.encoder_outputs
+  model.encoder_outputs = lambda x, *args, **kwargs: (
+      seen.append(x), encoder_outputs(x, *args, **kwargs))[1]
+  expected = augment.random_shift(images, 2, model._seed(model_module.SUPERVISED_SHIFT))
+  model.supervised_phase(images, tf.constant([0, 1, 2, 0] * 4))
+  assert not np.array_equal(seen[0], images)
+  np.testing.assert_array_equal(seen[0], expected)
+
+
+def test_a_supervised_shift_as_large_as_the_image_is_refused():
+  with pytest.raises(ValueError, match="supervised_max_shift must be in"):
+    PixelGANAutoencoder(_normalized_semi_config(supervised_max_shift=8))
