@@ -56,6 +56,8 @@ ADDED_FIELDS = {
     "model.discriminator.batch_mean": False,
     "model.encoder.logit_scale": None,
     "model.encoder.dropout": 0.0,
+    "model.phases.supervised_variables": "encoder",
+    "model.phases.supervised_max_shift": 0,
 }
 
 
