@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from pixelgan_tf import augment
+from pixelgan_tf import model as model_module
 from pixelgan_tf import (DecoderConfig, DiscriminatorConfig, EncoderConfig,
                          FactorizedDecoder, PhaseConfig, PixelGANAutoencoder, PriorConfig,
                          model_preset)
@@ -460,10 +462,7 @@ def test_encoder_dropout_acts_inside_the_training_step():
 
 
 def _normalized_semi_config(**phases):
-  config = _config(num_classes=3)
-  return dataclasses.replace(
-      config, encoder=dataclasses.replace(config.encoder, normalize_logits=True),
-      phases=PhaseConfig(**phases))
+  return dataclasses.replace(_semi_config(normalize_logits=True), phases=PhaseConfig(**phases))
 
 
 def test_head_only_supervision_trains_only_the_categorical_head():
@@ -476,7 +475,6 @@ def test_head_only_supervision_trains_only_the_categorical_head():
 
 
 def test_the_supervised_phase_classifies_shifted_labelled_images():
-  from pixelgan_tf import augment, model as model_module
   model = _model(_normalized_semi_config(supervised_max_shift=2))
   images = _images()
   seen = []
