@@ -6,8 +6,10 @@ r"""Where a semi-supervised run's test errors fall: per class, per confusion, as
 
 Restores the run's latest checkpoint and classifies the test split with the
 deterministic encoder, as the run's own evaluation does. Prints the test error,
-the errors per true class, the commonest confusions and how many of the
-labelled training images the encoder classifies right. With --pair=A,B and
+the errors per true class, the commonest confusions, the test error again with
+each test batch normalized by its own statistics (as the training phases
+normalize; evaluation uses the moving averages) and how many of the labelled
+training images the encoder classifies right. With --pair=A,B and
 --figure, also writes a PNG with one row per (true, predicted) group of the two
 classes (A as A, A as B, B as A, B as B): the group's mean image, then examples.
 The semi-supervised counterpart of `experiments.cluster_report`.
@@ -117,6 +119,13 @@ def main(argv):
   print("errors per true class: " + ", ".join(str(e) for e in errors))
   print("commonest confusions (true -> predicted: images): " + ", ".join(
       f"{t} -> {p}: {n}" for t, p, n in commonest_confusions(confusion, _TOP.value)))
+  # Evaluation normalizes with moving averages, training with each batch's own
+  # statistics: a large difference would mean the test sees another classifier.
+  batch_normalized, _ = trained_run.class_probabilities_and_logits(
+      model, splits.test_images, splits.test_labels, config.data, batch_statistics=True)
+  batch_error = np.mean(batch_normalized.argmax(-1) != labels)
+  print(f"test error with each batch of {config.data.batch_size} normalized by its own "
+        f"statistics, as in training: {100 * batch_error:.2f} %")
   # High test error with every labelled image right: the labels were fitted, not carried.
   labeled_predicted = trained_run.class_probabilities(
       model, splits.labeled_images, splits.labeled_labels, config.data).argmax(-1)

@@ -50,13 +50,34 @@ def class_probabilities(model, images: np.ndarray, labels: np.ndarray, data_conf
 
 
 def class_probabilities_and_logits(model, images: np.ndarray, labels: np.ndarray, data_config,
-                                   noise_draw: Optional[int] = None
+                                   noise_draw: Optional[int] = None,
+                                   batch_statistics: bool = False
                                    ) -> Tuple[np.ndarray, np.ndarray]:
-  """`class_probabilities` and the [N, K] logits behind them, from one encoder pass."""
+  """`class_probabilities` and the [N, K] logits behind them, from one encoder pass.
+
+  `batch_statistics` normalizes each evaluation batch (of `data_config.batch_size`)
+  by its own statistics, as the training phases normalize theirs, instead of by
+  the moving averages that evaluation uses; the moving averages are left as
+  they were.
+  """
+  if not batch_statistics:
+    return _probabilities_and_logits(model, images, labels, data_config, noise_draw, {})
+  moving = model.encoder.non_trainable_variables
+  kept = [variable.numpy() for variable in moving]
+  try:
+    return _probabilities_and_logits(model, images, labels, data_config, noise_draw,
+                                     {"training": True})
+  finally:
+    # Training mode also moves the averages towards each batch's statistics.
+    for variable, value in zip(moving, kept):
+      variable.assign(value)
+
+
+def _probabilities_and_logits(model, images, labels, data_config, noise_draw, mode):
   probabilities, logits = [], []
   for index, batch in enumerate(data_lib.eval_dataset(images, labels, data_config)):
     seed = None if noise_draw is None else tf.constant([noise_draw, index], tf.int32)
-    outputs = model.encoder_outputs(batch["images"], seed=seed)
+    outputs = model.encoder_outputs(batch["images"], seed=seed, **mode)
     probabilities.append(outputs[CATEGORICAL].numpy())
     logits.append(outputs[CATEGORICAL_LOGITS].numpy())
   return np.concatenate(probabilities), np.concatenate(logits)

@@ -356,6 +356,28 @@ def test_noise_class_probabilities_draw_the_encoders_noise_per_draw_and_batch():
     trained_run.noise_class_probabilities(model, images, labels, data, 0)
 
 
+def test_batch_statistics_normalize_each_batch_and_keep_the_moving_averages():
+  tiny = config_lib.model_preset("tiny")
+  model = PixelGANAutoencoder(dataclasses.replace(
+      tiny, encoder=dataclasses.replace(tiny.encoder, normalize_logits=True)))
+  model.build()
+  norm = model.encoder.logit_norm
+  norm.moving_mean.assign(np.array([50.0, -50.0, 0.0], np.float32))   # far from any batch's
+  images = np.random.default_rng(0).integers(0, 256, (8, 8, 8, 1)).astype(np.uint8)
+  labels = np.zeros(8, np.int64)
+  data = config_lib.DataConfig(binarize=True, batch_size=4)
+  kept = [variable.numpy() for variable in model.encoder.non_trainable_variables]
+  _, moving = trained_run.class_probabilities_and_logits(model, images, labels, data)
+  probabilities, batch = trained_run.class_probabilities_and_logits(
+      model, images, labels, data, batch_statistics=True)
+  # Normalized without an offset: each batch of 4 averages 0 in every category.
+  np.testing.assert_allclose(batch.reshape(2, 4, 3).mean(1), 0.0, atol=1e-4)
+  assert np.abs(moving.reshape(2, 4, 3).mean(1)).max() > 1.0
+  np.testing.assert_allclose(probabilities, tf.nn.softmax(batch).numpy(), rtol=1e-5)
+  for variable, value in zip(model.encoder.non_trainable_variables, kept):
+    np.testing.assert_array_equal(variable.numpy(), value)
+
+
 def test_log_odds_keep_ordering_probabilities_that_saturate():
   logits = np.array([[40.0, 0.0, 0.0], [30.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
   odds = cluster_report.log_odds(logits)
