@@ -110,6 +110,10 @@ class EncoderConfig:
       flattened features; 'input' adds noise to every normalized pixel.
     noise_dim: noise values concatenated ('hidden' only).
     noise_std: standard deviation of the noise; 0 gives a deterministic encoder.
+      `mnist_semi`'s 0.5 on the input pixels (at -1 and 1): 1.0 named the
+      20-label categories better at step 500 but spoiled the 50-label clusters and
+      did not help 100 labels; 0 and 2.0 were worse with 20 labels (RESULTS.md,
+      "Round twelve").
     normalize_logits: batch-normalize the categorical head's logits (learnt
       scale, no offset), so that no category can take every image: without it
       the 30-way code of `mnist_cluster` fell onto one category, whatever the
