@@ -61,23 +61,23 @@ def class_probabilities_and_logits(model, images: np.ndarray, labels: np.ndarray
   they were.
   """
   if not batch_statistics:
-    return _probabilities_and_logits(model, images, labels, data_config, noise_draw, {})
+    return _probabilities_and_logits(model, images, labels, data_config, noise_draw)
   moving = model.encoder.non_trainable_variables
   kept = [variable.numpy() for variable in moving]
   try:
     return _probabilities_and_logits(model, images, labels, data_config, noise_draw,
-                                     {"training": True})
+                                     training=True)
   finally:
     # Training mode also moves the averages towards each batch's statistics.
     for variable, value in zip(moving, kept):
       variable.assign(value)
 
 
-def _probabilities_and_logits(model, images, labels, data_config, noise_draw, mode):
+def _probabilities_and_logits(model, images, labels, data_config, noise_draw, training=False):
   probabilities, logits = [], []
   for index, batch in enumerate(data_lib.eval_dataset(images, labels, data_config)):
     seed = None if noise_draw is None else tf.constant([noise_draw, index], tf.int32)
-    outputs = model.encoder_outputs(batch["images"], seed=seed, **mode)
+    outputs = model.encoder_outputs(batch["images"], seed=seed, training=training)
     probabilities.append(outputs[CATEGORICAL].numpy())
     logits.append(outputs[CATEGORICAL_LOGITS].numpy())
   return np.concatenate(probabilities), np.concatenate(logits)

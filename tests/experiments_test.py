@@ -297,7 +297,8 @@ class _IntensityEncoder:
   With a noise seed the share moves by up to 0.1, uniformly.
   """
 
-  def encoder_outputs(self, images, seed=None):
+  def encoder_outputs(self, images, seed=None, training=False):
+    del training   # nothing normalized
     share = tf.reduce_mean(images, axis=[1, 2, 3])
     if seed is not None:
       share = share + tf.random.stateless_uniform(tf.shape(share), seed, -0.1, 0.1)
