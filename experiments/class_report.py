@@ -9,7 +9,11 @@ deterministic encoder, as the run's own evaluation does. Prints the test error,
 the errors per true class, the commonest confusions, the test error again with
 each test batch normalized by its own statistics (as the training phases
 normalize; evaluation uses the moving averages) and how many of the labelled
-training images the encoder classifies right. With --pair=A,B and
+training images the encoder classifies right. With --noise_draws=K, also the
+test error with q(z|x) averaged over K draws of the encoder's noise n (the
+paper's implicit posterior; the protocol classifies at n = 0), the range of
+the K single draws' errors, and the share of test images a draw moves to
+another class. With --pair=A,B and
 --figure, also writes a PNG with one row per (true, predicted) group of the two
 classes (A as A, A as B, B as A, B as B): the group's mean image, then examples.
 The semi-supervised counterpart of `experiments.cluster_report`.
@@ -53,6 +57,26 @@ def commonest_confusions(confusion: np.ndarray, top: int) -> List[Tuple[int, int
   return [pair for pair in pairs if pair[2] > 0]
 
 
+def noise_draw_errors(noisy: np.ndarray, labels: np.ndarray,
+                      deterministic: np.ndarray) -> dict:
+  """Test errors under draws of the encoder's noise.
+
+  Args:
+    noisy: [K, N, C] class probabilities under K draws of the noise.
+    labels: [N] true classes.
+    deterministic: [N, C] class probabilities at n = 0 (the protocol's).
+
+  Returns:
+    averaged_error: the error of the mean over the K draws (q(z|x) itself);
+    draw_errors: [K] the error of each single draw;
+    moved: the share of (draw, image) pairs whose class differs from n = 0's.
+  """
+  draws = noisy.argmax(-1)
+  return {"averaged_error": float(np.mean(noisy.mean(axis=0).argmax(-1) != labels)),
+          "draw_errors": np.mean(draws != labels, axis=1),
+          "moved": float(np.mean(draws != deterministic.argmax(-1)))}
+
+
 def pair_groups(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
                 pair: Tuple[int, int], examples: int, seed: int = 0) -> np.ndarray:
   """A grid of the four (true, predicted) groups of two classes, one row each.
@@ -94,6 +118,18 @@ def _parse_pair(values, num_classes: int) -> Tuple[int, int]:
   return pair
 
 
+def _print_noise_draw_errors(model, splits, config, probabilities: np.ndarray,
+                             labels: np.ndarray, draws: int) -> None:
+  """The test error of q(z|x) averaged over `draws` noise draws; `probabilities` [N, C] at n = 0."""
+  noisy = trained_run.noise_class_probabilities(model, splits.test_images, splits.test_labels,
+                                                config.data, draws)
+  errors = noise_draw_errors(noisy, labels, probabilities)
+  print(f"test error with q(z|x) averaged over {draws} noise draws: "
+        f"{100 * errors['averaged_error']:.2f} % (single draws "
+        f"{100 * errors['draw_errors'].min():.2f}-{100 * errors['draw_errors'].max():.2f} %; "
+        f"a draw moves {100 * errors['moved']:.2f} % of the test images to another class)")
+
+
 def main(argv):
   del argv
   workdir = trained_run.WORKDIR.value
@@ -109,8 +145,9 @@ def main(argv):
     pair = _parse_pair(_PAIR.value, num_classes) if _PAIR.value is not None else None
   except (ValueError, OSError) as error:
     sys.exit(f"error: {error}")
-  predicted = trained_run.class_probabilities(
-      model, splits.test_images, splits.test_labels, config.data).argmax(-1)
+  probabilities = trained_run.class_probabilities(
+      model, splits.test_images, splits.test_labels, config.data)
+  predicted = probabilities.argmax(-1)
   labels = splits.test_labels[:len(predicted)]
   confusion = confusion_matrix(labels, predicted, num_classes)
   errors = confusion.sum(1) - np.diag(confusion)
@@ -126,6 +163,9 @@ def main(argv):
   batch_error = np.mean(batch_normalized.argmax(-1) != labels)
   print(f"test error with each batch of {config.data.batch_size} normalized by its own "
         f"statistics, as in training: {100 * batch_error:.2f} %")
+  if trained_run.NOISE_DRAWS.value > 0:
+    _print_noise_draw_errors(model, splits, config, probabilities, labels,
+                             trained_run.NOISE_DRAWS.value)
   # High test error with every labelled image right: the labels were fitted, not carried.
   labeled_predicted = trained_run.class_probabilities(
       model, splits.labeled_images, splits.labeled_labels, config.data).argmax(-1)

@@ -33,10 +33,6 @@ from pixelgan_tf import evaluation
 _BINARIZATIONS = flags.DEFINE_integer(
     "binarizations", 1, "Also report the errors with q(z|x) averaged over this many "
     "binarizations of each image (1: only the protocol's one binarization).", lower_bound=1)
-_NOISE_DRAWS = flags.DEFINE_integer(
-    "noise_draws", 0, "Also report the errors with q(z|x) averaged over this many draws of "
-    "the encoder's noise, and how often a draw moves a test image to another cluster "
-    "(0: only n = 0, the protocol's).", lower_bound=0)
 
 
 def log_odds(logits: np.ndarray) -> np.ndarray:
@@ -156,8 +152,8 @@ def main(argv):
   if _BINARIZATIONS.value > 1:
     _print_binarization_averages(model, splits, config, val_probs, test_probs,
                                  _BINARIZATIONS.value)
-  if _NOISE_DRAWS.value > 0:
-    _print_noise_averages(model, splits, config, test_probs, _NOISE_DRAWS.value)
+  if trained_run.NOISE_DRAWS.value > 0:
+    _print_noise_averages(model, splits, config, test_probs, trained_run.NOISE_DRAWS.value)
   print(f"  most validation images tied at a cluster's largest probability: "
         f"{report['most_ties']}")
   print("| cluster | test images | protocol's label | commonest label | its share |")

@@ -15,6 +15,10 @@ from pixelgan_tf.run_directory import RunDirectory
 
 # Shared by the analysis scripts, which tests import together (one absl registry).
 WORKDIR = flags.DEFINE_string("workdir", None, "A run directory with a checkpoint.")
+NOISE_DRAWS = flags.DEFINE_integer(
+    "noise_draws", 0, "Also report the errors with q(z|x) averaged over this many draws of "
+    "the encoder's noise, and how often a draw moves a test image to another category "
+    "(0: only n = 0, the protocol's).", lower_bound=0)
 
 # Data seeds of the extra binarization draws: far from the seeds runs are given.
 _DRAW_SEED_STRIDE = 1_000_003

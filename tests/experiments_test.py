@@ -415,6 +415,19 @@ def test_class_report_counts_errors_per_class_and_the_commonest_confusions():
   assert len(class_report.commonest_confusions(confusion, 10)) == 4
 
 
+def test_noise_draw_errors_average_the_draws_before_the_argmax():
+  labels = np.array([0, 1, 1])
+  deterministic = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+  # Image 2 is wrong at n = 0 and in the first draw, right in the second by a wide
+  # margin: the mean of the draws classifies it right, a majority vote could not.
+  noisy = np.array([[[0.8, 0.2], [0.3, 0.7], [0.55, 0.45]],
+                    [[0.6, 0.4], [0.4, 0.6], [0.1, 0.9]]])
+  errors = class_report.noise_draw_errors(noisy, labels, deterministic)
+  assert errors["averaged_error"] == 0.0
+  np.testing.assert_allclose(errors["draw_errors"], [1 / 3, 0.0])
+  assert errors["moved"] == pytest.approx(1 / 6)    # one (draw, image) pair of six
+
+
 def test_class_report_draws_the_four_groups_of_a_pair_with_their_mean_first():
   # Class 4 images are filled with 10 (as 4) or 30 (as 9), class 9 images with 50 or 70.
   labels = np.array([4, 4, 4, 9, 9, 9, 1])

@@ -135,10 +135,12 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path, capsys):
   assert "is not an unsupervised run" in refused.stderr, refused.stderr[-2000:]
   # The class report restores it, repeats its test error and draws a pair's groups.
   figure = str(tmp_path / "pair.png")
-  report = _class_report(capsys, workdir, "--pair=4,9", f"--figure={figure}")
+  report = _class_report(capsys, workdir, "--pair=4,9", f"--figure={figure}", "--noise_draws=2")
   assert report.returncode == 0, report.stderr[-3000:]
   lines = report.stdout.splitlines()
   assert lines[0].endswith(f"test error {100 * test['error']:.2f} %"), lines[0]
+  noise = [line for line in lines if "averaged over 2 noise draws" in line]
+  assert len(noise) == 1, lines
   images = int(lines[0].split(",")[1].split()[0])
   errors = [int(e) for e in lines[1].split(":")[1].split(",")]
   assert len(errors) == 10 and sum(errors) == round(test["error"] * images)
