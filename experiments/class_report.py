@@ -71,10 +71,9 @@ def noise_draw_errors(noisy: np.ndarray, labels: np.ndarray,
     draw_errors: [K] the error of each single draw;
     moved: the share of (draw, image) pairs whose class differs from n = 0's.
   """
-  draws = noisy.argmax(-1)
   return {"averaged_error": float(np.mean(noisy.mean(axis=0).argmax(-1) != labels)),
-          "draw_errors": np.mean(draws != labels, axis=1),
-          "moved": float(np.mean(draws != deterministic.argmax(-1)))}
+          "draw_errors": np.mean(noisy.argmax(-1) != labels, axis=1),
+          "moved": trained_run.share_moved_by_noise(noisy, deterministic)}
 
 
 def pair_groups(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,

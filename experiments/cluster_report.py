@@ -125,7 +125,7 @@ def _print_noise_averages(model, splits, config, test_probs: np.ndarray, draws: 
                                                      splits.test_labels, config.data, draws)
   _print_averaged_errors(splits, noisy_val.mean(axis=0), noisy_test.mean(axis=0),
                          "noise_averaged_", f"{draws} noise draws")
-  moved = np.mean(np.argmax(noisy_test, axis=-1) != np.argmax(test_probs, axis=-1))
+  moved = trained_run.share_moved_by_noise(noisy_test, test_probs)
   print(f"  test images a noise draw moves to another cluster: {100 * moved:.2f} %")
 
 

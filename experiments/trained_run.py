@@ -130,3 +130,11 @@ def noise_class_probabilities(model, images: np.ndarray, labels: np.ndarray, dat
     raise ValueError(f"Draw the noise at least once, got {draws}.")
   return np.stack([class_probabilities(model, images, labels, data_config, noise_draw=d)
                    for d in range(draws)])
+
+
+def share_moved_by_noise(noisy: np.ndarray, deterministic: np.ndarray) -> float:
+  """The share of (draw, image) pairs whose category differs from n = 0's.
+
+  `noisy` [K, N, C] from `noise_class_probabilities`; `deterministic` [N, C] at n = 0.
+  """
+  return float(np.mean(noisy.argmax(-1) != deterministic.argmax(-1)))
