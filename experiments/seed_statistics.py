@@ -58,6 +58,7 @@ ADDED_FIELDS = {
     "model.encoder.dropout": 0.0,
     "model.phases.supervised_variables": "encoder",
     "model.phases.supervised_max_shift": 0,
+    "model.phases.supervised_noise_std": None,
 }
 
 

@@ -60,6 +60,9 @@ class Encoder(keras.Model):
   Call args:
     images: [batch, height, width, channels], normalized to about [-1, 1].
     seed: shape [2] integer tensor for the noise, or None for n = 0.
+    noise_std: this call's noise standard deviation in place of the layer's
+      (the supervised phase's own level, `PhaseConfig.supervised_noise_std`);
+      None keeps the layer's.
     training: normalize with the batch's statistics (and update the moving
       ones) instead of the moving statistics, and drop out (with a seed).
 
@@ -142,10 +145,10 @@ class Encoder(keras.Model):
   def code_dim(self) -> int:
     return sum(self.code_sizes.values())
 
-  def _noise(self, shape, seed):
-    if seed is None or self.noise_std == 0:
+  def _noise(self, shape, seed, stddev: float):
+    if seed is None or stddev == 0:
       return tf.zeros(shape, self.compute_dtype)
-    return random.normal(shape, seed, stddev=self.noise_std, dtype=self.compute_dtype)
+    return random.normal(shape, seed, stddev=stddev, dtype=self.compute_dtype)
 
   def _drop_out(self, x, seed, training, index: int):
     """x [batch, units] with a `dropout` share zeroed and the rest scaled up."""
@@ -155,11 +158,12 @@ class Encoder(keras.Model):
     keep = random.uniform(tf.shape(x), random.split(seed, 2 + index)) >= self.dropout
     return tf.where(keep, x / (1.0 - self.dropout), tf.zeros_like(x))
 
-  def call(self, images, seed=None, training=False):
+  def call(self, images, seed=None, training=False, noise_std=None):
+    stddev = self.noise_std if noise_std is None else float(noise_std)
     x = tf.cast(images, self.compute_dtype)
     batch = tf.shape(x)[0]
     if self.noise_position == "input":
-      x = x + self._noise(tf.shape(x), seed)
+      x = x + self._noise(tf.shape(x), seed, stddev)
     norms = iter(self.hidden_norms)
     for convolution in self.convolutions:
       x = convolution(x)
@@ -168,7 +172,7 @@ class Encoder(keras.Model):
       x = tf.nn.leaky_relu(x, alpha=0.2)
     x = tf.reshape(x, [batch, -1])
     if self.noise_position == "hidden" and self.noise_dim > 0:
-      x = tf.concat([x, self._noise([batch, self.noise_dim], seed)], axis=-1)
+      x = tf.concat([x, self._noise([batch, self.noise_dim], seed, stddev)], axis=-1)
     for index, layer in enumerate([self.hidden, *self.deeper_hidden]):
       x = layer(x)
       if self.normalize_hidden:

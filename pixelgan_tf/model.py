@@ -70,9 +70,25 @@ def validate(config: ModelConfig) -> None:
   if not 0 <= shift < min(shape[:2]):
     raise ValueError(f"model.phases.supervised_max_shift must be in [0, {min(shape[:2])}) "
                      f"pixels for {shape[0]}x{shape[1]} images, got {shift}.")
+  _validate_supervised_noise(config)
   if not 0.0 <= config.phases.sgd_momentum < 1.0:
     raise ValueError(f"model.phases.sgd_momentum must be in [0, 1), got "
                      f"{config.phases.sgd_momentum}.")
+
+
+def _validate_supervised_noise(config: ModelConfig) -> None:
+  """Refuses a supervised noise level that is negative or that the encoder cannot take."""
+  level = config.phases.supervised_noise_std
+  if level is None:
+    return
+  if level < 0:
+    raise ValueError(f"model.phases.supervised_noise_std must be >= 0 (or none), got {level}.")
+  encoder = config.encoder
+  if config.kind == "aae" or (encoder.noise_position == "hidden" and encoder.noise_dim == 0):
+    raise ValueError(f"model.phases.supervised_noise_std={level} sets the level of the "
+                     f"encoder's noise, but this encoder has none (model.kind={config.kind}, "
+                     f"noise_position={encoder.noise_position}, noise_dim="
+                     f"{encoder.noise_dim}): leave it unset (none).")
 
 
 def phase_seed(step, replica_id, phase: int) -> tf.Tensor:
@@ -282,15 +298,17 @@ class PixelGANAutoencoder(keras.Model):
   def _num_replicas(self) -> float:
     return float(tf.distribute.get_strategy().num_replicas_in_sync)
 
-  def encoder_outputs(self, images: tf.Tensor, seed=None,
-                      training=False) -> Dict[str, tf.Tensor]:
+  def encoder_outputs(self, images: tf.Tensor, seed=None, training=False,
+                      noise_std: Optional[float] = None) -> Dict[str, tf.Tensor]:
     """The encoder's heads for images [B, H, W, C] in data space; seed None means n = 0.
 
     Returns {component: [B, size]} (a categorical component as probabilities,
     with its logits under `CATEGORICAL_LOGITS` too). `training` (set by the
-    training phases) normalizes with batch statistics.
+    training phases) normalizes with batch statistics; `noise_std` replaces
+    the encoder's noise level for this call (None keeps it).
     """
-    return self.encoder(self.normalize(images), seed=seed, training=training)
+    return self.encoder(self.normalize(images), seed=seed, training=training,
+                        noise_std=noise_std)
 
   def encoder_outputs_and_code(self, images: tf.Tensor, seed=None, training=False):
     """(`encoder_outputs`, the code [B, code_dim] the decoder is conditioned on).
@@ -357,14 +375,17 @@ class PixelGANAutoencoder(keras.Model):
     """Phase 4: one step of the categorical head's cross-entropy on labelled images.
 
     The images [B, H, W, C] are first shifted when `phases.supervised_max_shift`
-    is set; the step trains the variables of `phases.supervised_variables`.
+    is set, and the encoder's noise has the level `phases.supervised_noise_std`
+    when that is set; the step trains the variables of `phases.supervised_variables`.
     """
     optimizer = self.phase_optimizers["supervised"]
     seed = self._seed(SUPERVISED)
     images = augment.random_shift(images, self.config.phases.supervised_max_shift,
                                   self._seed(SUPERVISED_SHIFT))
     with tf.GradientTape() as tape:
-      logits = self.encoder_outputs(images, seed, training=True)[CATEGORICAL_LOGITS]
+      logits = self.encoder_outputs(images, seed, training=True,
+                                    noise_std=self.config.phases.supervised_noise_std
+                                    )[CATEGORICAL_LOGITS]
       loss = losses.supervised_loss(logits, labels)
       weighted = self.config.phases.supervised_weight * loss / self._num_replicas()
       scaled = optimizer.scale_loss(weighted)

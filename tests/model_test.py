@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pixelgan_tf import augment
+from pixelgan_tf import augment, losses
 from pixelgan_tf import model as model_module
 from pixelgan_tf import (DecoderConfig, DiscriminatorConfig, EncoderConfig,
                          FactorizedDecoder, PhaseConfig, PixelGANAutoencoder, PriorConfig,
                          model_preset)
+from pixelgan_tf.encoder import CATEGORICAL_LOGITS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -485,6 +486,38 @@ def test_the_supervised_phase_classifies_shifted_labelled_images():
   model.supervised_phase(images, tf.constant([0, 1, 2, 0] * 4))
   assert not np.array_equal(seen[0], images)
   np.testing.assert_array_equal(seen[0], expected)
+
+
+def test_the_supervised_phase_draws_the_encoder_noise_at_its_own_level():
+  images, labels = _images(), tf.constant([0, 1, 2, 0] * 4)
+
+  def supervised_and_clean_losses(level):
+    """(the phase's loss, the loss of the same weights at n = 0) for one noise level."""
+    keras.utils.set_random_seed(3)   # the same weights for every level
+    model = _model(_normalized_semi_config(supervised_noise_std=level))
+    clean = model.encoder_outputs(images, None, training=True)[CATEGORICAL_LOGITS]
+    phase = model.supervised_phase(images, labels)["supervised_loss"]
+    return float(phase), float(losses.supervised_loss(clean, labels))
+
+  silent, clean = supervised_and_clean_losses(0.0)
+  np.testing.assert_allclose(silent, clean, rtol=1e-6)
+  own, clean_again = supervised_and_clean_losses(None)   # the tiny encoder's noise of 1.0
+  assert clean_again == clean and own != clean
+  loud, _ = supervised_and_clean_losses(3.0)
+  assert loud not in (own, clean)
+
+
+@pytest.mark.parametrize("kind, level, problem", [
+    ("pixelgan", -0.5, "must be >= 0"),
+    ("aae", 1.0, "this encoder has none"),
+])
+def test_a_supervised_noise_the_encoder_cannot_take_is_refused(kind, level, problem):
+  encoder = dataclasses.replace(_config().encoder, normalize_logits=True,
+                                noise_std=0.0 if kind == "aae" else 1.0)
+  config = _config(kind=kind, num_classes=3, encoder=encoder,
+                   phases=PhaseConfig(supervised_noise_std=level))
+  with pytest.raises(ValueError, match=f"supervised_noise_std.*{problem}"):
+    PixelGANAutoencoder(config)
 
 
 def test_a_supervised_shift_as_large_as_the_image_is_refused():
