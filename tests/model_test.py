@@ -507,12 +507,13 @@ def test_the_supervised_phase_draws_the_encoder_noise_at_its_own_level():
   assert loud not in (own, clean)
 
 
-@pytest.mark.parametrize("kind, level, problem", [
-    ("pixelgan", -0.5, "must be >= 0"),
-    ("aae", 1.0, "this encoder has none"),
+@pytest.mark.parametrize("kind, noise_dim, level, problem", [
+    ("pixelgan", 4, -0.5, "must be >= 0"),
+    ("aae", 4, 1.0, "this encoder has none"),
+    ("pixelgan", 0, 1.0, "this encoder has none"),   # hidden noise of no values
 ])
-def test_a_supervised_noise_the_encoder_cannot_take_is_refused(kind, level, problem):
-  encoder = dataclasses.replace(_config().encoder, normalize_logits=True,
+def test_a_supervised_noise_the_encoder_cannot_take_is_refused(kind, noise_dim, level, problem):
+  encoder = dataclasses.replace(_config().encoder, normalize_logits=True, noise_dim=noise_dim,
                                 noise_std=0.0 if kind == "aae" else 1.0)
   config = _config(kind=kind, num_classes=3, encoder=encoder,
                    phases=PhaseConfig(supervised_noise_std=level))
