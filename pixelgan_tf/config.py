@@ -225,7 +225,11 @@ class PhaseConfig:
   supervised phase alone: a noise of 1.0 in every phase named the 20-label
   categories better and made the 50-label clusters less pure ("Round
   twelve"), and this level tests whether the two effects come from
-  different phases ("Round fourteen").
+  different phases ("Round fourteen"). `adversarial_noise_std` (not in the
+  paper either; None keeps the encoder's level) is the level in the game
+  alone (the discriminator's data codes and the generator's step): with
+  both levels set, the noise outside the supervised phase is parted into
+  that of reconstruction and that of the game ("Round fifteen").
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4
@@ -240,6 +244,7 @@ class PhaseConfig:
   supervised_variables: SupervisedVariables = "encoder"
   supervised_max_shift: int = 0
   supervised_noise_std: Optional[float] = None
+  adversarial_noise_std: Optional[float] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -61,8 +61,8 @@ class Encoder(keras.Model):
     images: [batch, height, width, channels], normalized to about [-1, 1].
     seed: shape [2] integer tensor for the noise, or None for n = 0.
     noise_std: this call's noise standard deviation in place of the layer's
-      (the supervised phase's own level, `PhaseConfig.supervised_noise_std`);
-      None keeps the layer's.
+      (a phase's own level, `PhaseConfig.supervised_noise_std` or
+      `adversarial_noise_std`); None keeps the layer's.
     training: normalize with the batch's statistics (and update the moving
       ones) instead of the moving statistics, and drop out (with a seed).
 

@@ -20,6 +20,8 @@ from pixelgan_tf.likelihoods import bits_per_dim
 RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED, SUPERVISED_SHIFT = range(5)
 # The phases of the adversarial game on the code.
 ADVERSARIAL_PHASES = ("discriminator", "generator")
+# The `PhaseConfig` fields that set the encoder's noise level in some phases alone.
+PHASE_NOISE_FIELDS = ("supervised_noise_std", "adversarial_noise_std")
 
 
 def validate(config: ModelConfig) -> None:
@@ -70,22 +72,23 @@ def validate(config: ModelConfig) -> None:
   if not 0 <= shift < min(shape[:2]):
     raise ValueError(f"model.phases.supervised_max_shift must be in [0, {min(shape[:2])}) "
                      f"pixels for {shape[0]}x{shape[1]} images, got {shift}.")
-  _validate_supervised_noise(config)
+  for field in PHASE_NOISE_FIELDS:
+    _validate_phase_noise(config, field)
   if not 0.0 <= config.phases.sgd_momentum < 1.0:
     raise ValueError(f"model.phases.sgd_momentum must be in [0, 1), got "
                      f"{config.phases.sgd_momentum}.")
 
 
-def _validate_supervised_noise(config: ModelConfig) -> None:
-  """Refuses a supervised noise level that is negative or that the encoder cannot take."""
-  level = config.phases.supervised_noise_std
+def _validate_phase_noise(config: ModelConfig, field: str) -> None:
+  """Refuses a negative `phases.<field>`, or one for an encoder without noise."""
+  level = getattr(config.phases, field)
   if level is None:
     return
   if level < 0:
-    raise ValueError(f"model.phases.supervised_noise_std must be >= 0 (or none), got {level}.")
+    raise ValueError(f"model.phases.{field} must be >= 0 (or none), got {level}.")
   encoder = config.encoder
   if config.kind == "aae" or (encoder.noise_position == "hidden" and encoder.noise_dim == 0):
-    raise ValueError(f"model.phases.supervised_noise_std={level} sets the level of the "
+    raise ValueError(f"model.phases.{field}={level} sets the level of the "
                      f"encoder's noise, but this encoder has none (model.kind={config.kind}, "
                      f"noise_position={encoder.noise_position}, noise_dim="
                      f"{encoder.noise_dim}): leave it unset (none).")
@@ -341,10 +344,15 @@ class PixelGANAutoencoder(keras.Model):
     return {"nll": nll}
 
   def discriminator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
-    """Phase 2: one step of every discriminator, prior samples vs data codes."""
+    """Phase 2: one step of every discriminator, prior samples vs data codes.
+
+    The data codes draw the encoder's noise at `phases.adversarial_noise_std`
+    when that is set.
+    """
     optimizer = self.phase_optimizers["discriminator"]
     seed = self._seed(DISCRIMINATOR)
-    outputs = self.encoder_outputs(images, random.split(seed, 0), training=True)
+    outputs = self.encoder_outputs(images, random.split(seed, 0), training=True,
+                                   noise_std=self.config.phases.adversarial_noise_std)
     samples = self.prior.sample(tf.shape(images)[0], random.split(seed, 1))
     with tf.GradientTape() as tape:
       loss, accuracy = 0.0, 0.0
@@ -359,11 +367,15 @@ class PixelGANAutoencoder(keras.Model):
     return {"discriminator_loss": loss / count, "discriminator_accuracy": accuracy / count}
 
   def generator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
-    """Phase 3: one step of the encoder towards codes the discriminators call prior."""
+    """Phase 3: one step of the encoder towards codes the discriminators call prior.
+
+    The encoder's noise has the level `phases.adversarial_noise_std` when that is set.
+    """
     optimizer = self.phase_optimizers["generator"]
     seed = self._seed(GENERATOR)
     with tf.GradientTape() as tape:
-      outputs = self.encoder_outputs(images, seed, training=True)
+      outputs = self.encoder_outputs(images, seed, training=True,
+                                     noise_std=self.config.phases.adversarial_noise_std)
       loss = tf.add_n([losses.generator_loss(discriminator(outputs[name]))
                        for name, discriminator in sorted(self.discriminators.items())])
       weighted = self.config.phases.generator_weight * loss / self._num_replicas()

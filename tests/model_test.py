@@ -507,17 +507,45 @@ def test_the_supervised_phase_draws_the_encoder_noise_at_its_own_level():
   assert loud not in (own, clean)
 
 
+def test_the_adversarial_phases_draw_the_encoder_noise_at_their_own_level():
+  images = _images()
+
+  def logits_seen(level, phase):
+    """(the logits a phase's first encoder call gives, the n = 0 logits of the same weights)."""
+    keras.utils.set_random_seed(3)   # the same weights for every level
+    model = _model(_normalized_semi_config(adversarial_noise_std=level))
+    clean = model.encoder_outputs(images, None, training=True)[CATEGORICAL_LOGITS]
+    seen = []
+    encoder_outputs = model.encoder_outputs
+    model.encoder_outputs = lambda x, *args, **kwargs: (
+        seen.append(encoder_outputs(x, *args, **kwargs)), seen[-1])[1]
+    getattr(model, phase)(images)
+    return seen[0][CATEGORICAL_LOGITS].numpy(), clean.numpy()
+
+  for phase in ("discriminator_phase", "generator_phase"):
+    silent, clean = logits_seen(0.0, phase)
+    np.testing.assert_allclose(silent, clean, rtol=1e-6)
+    own, _ = logits_seen(None, phase)   # the tiny encoder's noise of 1.0
+    loud, _ = logits_seen(3.0, phase)
+    assert not np.allclose(own, clean) and not np.allclose(loud, own)
+  # Reconstruction keeps the encoder's own level.
+  silent, clean = logits_seen(0.0, "reconstruction_phase")
+  assert not np.allclose(silent, clean)
+
+
+@pytest.mark.parametrize("field", model_module.PHASE_NOISE_FIELDS)
 @pytest.mark.parametrize("kind, noise_dim, level, problem", [
     ("pixelgan", 4, -0.5, "must be >= 0"),
     ("aae", 4, 1.0, "this encoder has none"),
     ("pixelgan", 0, 1.0, "this encoder has none"),   # hidden noise of no values
 ])
-def test_a_supervised_noise_the_encoder_cannot_take_is_refused(kind, noise_dim, level, problem):
+def test_a_phase_noise_the_encoder_cannot_take_is_refused(field, kind, noise_dim, level,
+                                                          problem):
   encoder = dataclasses.replace(_config().encoder, normalize_logits=True, noise_dim=noise_dim,
                                 noise_std=0.0 if kind == "aae" else 1.0)
   config = _config(kind=kind, num_classes=3, encoder=encoder,
-                   phases=PhaseConfig(supervised_noise_std=level))
-  with pytest.raises(ValueError, match=f"supervised_noise_std.*{problem}"):
+                   phases=PhaseConfig(**{field: level}))
+  with pytest.raises(ValueError, match=f"{field}.*{problem}"):
     PixelGANAutoencoder(config)
 
 
