@@ -21,6 +21,11 @@ What a marker can name:
                         one row of a baseline recipe and of every recipe beside it,
                         the metric at each evaluation (or at the comma-separated
                         STEPS), per seed and over seeds.
+  paired BASELINE ROW ARM...
+                        each ARM recipe against the BASELINE recipe on the seeds of ROW
+                        both finished: the final test metric per seed, the paired
+                        differences, their mean ± std and t, and on how many seeds the
+                        arm is lower.
   diagnostics ROW STEPS RECIPE...
                         the code diagnostics (diagnostics.jsonl) of each recipe's seeds
                         of ROW at the comma-separated STEPS (experiments.early_diagnosis).
@@ -333,6 +338,50 @@ def _at(curve: Dict[int, float], step: int) -> str:
   return f"{curve[step]:.2f}" if step in curve else "–"
 
 
+def render_paired(results: str, baseline: str, row: str, arms_: Sequence[str]) -> str:
+  """Each of `arms_` against `baseline` on `row`, seed by seed.
+
+  Seeds repeat a run's data, initialization and streams, so the difference on one seed
+  is the arm's effect plus the run-to-run noise, and its spread over seeds, unlike the
+  spread of either side, measures that noise alone. t is the mean difference over its
+  standard error (n - 1 degrees of freedom); "–" for one seed or no spread.
+  """
+  if row not in ROWS:
+    raise ValueError(f"Unknown row {row!r}; choose from {sorted(ROWS)}.")
+  metric = ROWS[row].metric
+  base_runs = finished_runs_or_none(results, baseline, row)
+  if not base_runs:
+    raise ValueError(f"No finished run of {row!r} under {os.path.join(results, baseline)}.")
+  header = ["records", "knob", "baseline → arm", "seeds", "baseline %", "arm %",
+            "baseline, mean ± std", "arm, mean ± std", "arm − baseline (points)",
+            "mean ± std", "t", "arm lower on"]
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  for arm in arms_:
+    arm_runs = finished_runs_or_none(results, arm, row) or {}
+    seeds = sorted(set(base_runs) & set(arm_runs))
+    if not seeds:
+      raise ValueError(f"No seed of {row!r} finished under both {baseline!r} and {arm!r}.")
+    base = [100.0 * final_test(base_runs[seed], metric) for seed in seeds]
+    ours = [100.0 * final_test(arm_runs[seed], metric) for seed in seeds]
+    differences = [a - b for a, b in zip(ours, base)]
+    fields, values = knob_cells(results, arm, row, baseline)
+    cells = [f"`{arm}/{row}`", fields, values, ", ".join(map(str, seeds)),
+             " / ".join(f"{e:.2f}" for e in base), " / ".join(f"{e:.2f}" for e in ours),
+             mean_std(base), mean_std(ours), " / ".join(f"{d:+.2f}" for d in differences),
+             mean_std(differences), _t(differences),
+             f"{sum(d < 0 for d in differences)} of {len(differences)}"]
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def _t(differences: Sequence[float]) -> str:
+  """The paired t statistic of `differences`, or "–" where it is undefined."""
+  if len(differences) < 2 or statistics.stdev(differences) == 0:
+    return "–"
+  standard_error = statistics.stdev(differences) / len(differences) ** 0.5
+  return f"{statistics.mean(differences) / standard_error:+.1f}"
+
+
 def render_block(results: str, spec: str) -> str:
   """The markdown of the generated block whose marker names `spec`."""
   words = spec.split()
@@ -345,12 +394,14 @@ def render_block(results: str, spec: str) -> str:
   if words[:1] == ["by_step"] and len(words) in (3, 4):
     at_steps = [int(s) for s in words[3].split(",")] if len(words) == 4 else None
     return render_by_step(results, words[1], words[2], at_steps)
+  if words[:1] == ["paired"] and len(words) >= 4:
+    return render_paired(results, words[1], words[2], words[3:])
   if words[:1] == ["diagnostics"] and len(words) >= 4:
     return render_diagnostics(results, words[1], [int(s) for s in words[2].split(",")],
                               words[3:])
   raise ValueError(f"Unknown generated block {spec!r}: expected 'table1 MACHINE', "
-                   f"'commands MACHINE', 'ablations', 'by_step BASELINE ROW [STEPS]' or "
-                   f"'diagnostics ROW STEPS RECIPE...'.")
+                   f"'commands MACHINE', 'ablations', 'by_step BASELINE ROW [STEPS]', "
+                   f"'paired BASELINE ROW ARM...' or 'diagnostics ROW STEPS RECIPE...'.")
 
 
 def render_diagnostics(results: str, row: str, steps: Sequence[int],

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 
 import pytest
 
@@ -159,6 +160,33 @@ def test_by_step_at_chosen_steps_marks_the_missing_ones(results):
                       "test NLL at the end (nats) |")
   assert lines[2] == ("| `cpu/mnist_100` | – (baseline) | – | 2.00 / – | 4.00 / – | "
                       "3.00 ± 1.41 / – | 90.00 ± 0.00 |")
+
+
+def test_paired_compares_each_arm_with_the_baseline_seed_by_seed(results):
+  for seed, error in [(0, 0.01), (1, 0.07)]:
+    _write_run(pathlib.Path(results), "cpu_lr_3e-3", "mnist_100", seed, [0.05, error],
+               _config(seed, learning_rate=3e-3))
+  lines = results_page.render_block(
+      results, "paired cpu mnist_100 cpu_decoder_2_layers cpu_lr_3e-3").splitlines()
+  assert lines[0] == ("| records | knob | baseline → arm | seeds | baseline % | arm % | "
+                      "baseline, mean ± std | arm, mean ± std | arm − baseline (points) | "
+                      "mean ± std | t | arm lower on |")
+  # Seed 2 of the 2-layer arm did not finish, so only seeds 0 and 1 pair; equal
+  # differences have no spread, hence no t.
+  assert lines[2] == ("| `cpu_decoder_2_layers/mnist_100` | `model.decoder.num_layers` | 4 → 2 | "
+                      "0, 1 | 2.00 / 4.00 | 12.00 / 14.00 | 3.00 ± 1.41 | 13.00 ± 1.41 | "
+                      "+10.00 / +10.00 | 10.00 ± 0.00 | – | 0 of 2 |")
+  assert lines[3].endswith("| 0, 1 | 2.00 / 4.00 | 1.00 / 7.00 | 3.00 ± 1.41 | 4.00 ± 4.24 | "
+                           "-1.00 / +3.00 | 1.00 ± 2.83 | +0.5 | 1 of 2 |")
+  assert len(lines) == 4
+
+
+def test_paired_refuses_an_arm_without_a_seed_in_common(results):
+  with pytest.raises(ValueError, match="No seed of 'mnist_100' finished under both 'cpu' and "
+                                       "'h100'"):
+    results_page.render_block(results, "paired cpu mnist_100 h100")
+  with pytest.raises(ValueError, match="No finished run of 'mnist_50'"):
+    results_page.render_block(results, "paired cpu mnist_50 cpu_short")
 
 
 def test_the_page_keeps_its_prose_and_rewrites_only_its_blocks(results):
