@@ -115,6 +115,20 @@ def finished_runs_or_none(results: str, recipe: str, row: str) -> Optional[Dict[
   return finished_runs(results, recipe, row) or None
 
 
+def baseline_runs(results: str, baseline: str, row: str) -> Dict[int, str]:
+  """`finished_runs` of the recipe a table compares with; refuses an unknown row or none.
+
+  Raises:
+    ValueError: `row` is not a protocol row, or `baseline` has no finished run of it.
+  """
+  if row not in ROWS:
+    raise ValueError(f"Unknown row {row!r}; choose from {sorted(ROWS)}.")
+  runs = finished_runs_or_none(results, baseline, row)
+  if not runs:
+    raise ValueError(f"No finished run of {row!r} under {os.path.join(results, baseline)}.")
+  return runs
+
+
 def final_test(run: str, metric: str) -> float:
   """The run's final test `metric` (a rate for the errors, nats for "nll")."""
   return _read(os.path.join(run, "results.json"))["final"]["test"][metric]
@@ -304,10 +318,7 @@ def render_by_step(results: str, baseline: str, row: str,
   ("–": no finished run of that seed, or no evaluation at that step), then
   mean ± std over the seeds at each step, then the final test NLL.
   """
-  if row not in ROWS:
-    raise ValueError(f"Unknown row {row!r}; choose from {sorted(ROWS)}.")
-  if not finished_runs_or_none(results, baseline, row):
-    raise ValueError(f"No finished run of {row!r} under {os.path.join(results, baseline)}.")
+  baseline_runs(results, baseline, row)
   members = [baseline] + [recipe for recipe, arm_row, base in arms(results)
                           if arm_row == row and base == baseline]
   runs = {recipe: finished_runs(results, recipe, row) for recipe in members}
@@ -346,12 +357,8 @@ def render_paired(results: str, baseline: str, row: str, arms_: Sequence[str]) -
   spread of either side, measures that noise alone. t is the mean difference over its
   standard error (n - 1 degrees of freedom); "–" for one seed or no spread.
   """
-  if row not in ROWS:
-    raise ValueError(f"Unknown row {row!r}; choose from {sorted(ROWS)}.")
+  base_runs = baseline_runs(results, baseline, row)
   metric = ROWS[row].metric
-  base_runs = finished_runs_or_none(results, baseline, row)
-  if not base_runs:
-    raise ValueError(f"No finished run of {row!r} under {os.path.join(results, baseline)}.")
   header = ["records", "knob", "baseline → arm", "seeds", "baseline %", "arm %",
             "baseline, mean ± std", "arm, mean ± std", "arm − baseline (points)",
             "mean ± std", "t", "arm lower on"]
@@ -376,10 +383,10 @@ def render_paired(results: str, baseline: str, row: str, arms_: Sequence[str]) -
 
 def _t(differences: Sequence[float]) -> str:
   """The paired t statistic of `differences`, or "–" where it is undefined."""
-  if len(differences) < 2 or statistics.stdev(differences) == 0:
+  spread = statistics.stdev(differences) if len(differences) > 1 else 0.0
+  if spread == 0:
     return "–"
-  standard_error = statistics.stdev(differences) / len(differences) ** 0.5
-  return f"{statistics.mean(differences) / standard_error:+.1f}"
+  return f"{statistics.mean(differences) / (spread / len(differences) ** 0.5):+.1f}"
 
 
 def render_block(results: str, spec: str) -> str:
