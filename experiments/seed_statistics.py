@@ -60,6 +60,7 @@ ADDED_FIELDS = {
     "model.phases.supervised_max_shift": 0,
     "model.phases.supervised_noise_std": None,
     "model.phases.adversarial_noise_std": None,
+    "data.labels_seed": None,
 }
 
 

@@ -288,7 +288,13 @@ class DataConfig:
     binarize: dynamically binarize pixels; None: exactly when the decoder's
       likelihood is Bernoulli (which needs binarized pixels). Filled in by
       `train.resolve`; a value that contradicts the likelihood is refused.
-    seed: seed of the labelled subset, shuffling and binarization.
+    seed: seed of the labelled subset, shuffling and binarization (and, in
+      `train.build_model`, of the weights' initialization).
+    labels_seed: seed of the labelled subset alone; None: `seed`. Setting it
+      parts which images are labelled from the rest of what a seed draws
+      (the weights, the order of the batches), so that a seed's fate can be
+      traced to its labelled images or to its training (RESULTS.md, "Round
+      eighteen").
     max_train_examples: use only this many training images (smoke tests).
   """
   dataset: Dataset = "mnist"
@@ -299,6 +305,7 @@ class DataConfig:
   labeled_batch_size: int = 100
   binarize: Optional[bool] = None
   seed: int = 0
+  labels_seed: Optional[int] = None
   max_train_examples: Optional[int] = None
 
 

@@ -119,6 +119,19 @@ def test_labeled_subset_is_balanced_seeded_and_from_training(data_dir):
   assert _rows(other.labeled_images) != _rows(splits.labeled_images)
 
 
+def test_labels_seed_draws_the_labelled_subset_alone(data_dir):
+  crossed = _config(data_dir, seed=3, labels_seed=4)
+  splits = load_splits(crossed)
+  np.testing.assert_array_equal(splits.labeled_images,
+                                load_splits(_config(data_dir, seed=4)).labeled_images)
+  # The batches of unlabelled images are still seed 3's.
+  own = _config(data_dir, seed=3)
+  first = next(iter(train_dataset(splits, crossed)))
+  first_own = next(iter(train_dataset(load_splits(own), own)))
+  np.testing.assert_array_equal(first["images"], first_own["images"])
+  assert not np.array_equal(first["labeled_images"], first_own["labeled_images"])
+
+
 def test_max_train_examples(data_dir, tfds_train):
   splits = load_splits(_config(data_dir, max_train_examples=300, labels=20))
   np.testing.assert_array_equal(splits.train_images, tfds_train["image"][:300])
@@ -143,6 +156,8 @@ BAD_CONFIGS = [
                                      f"{EXAMPLES} images"),
     (dict(validation_size=-1), "validation_size must be >= 0"),
     (dict(max_train_examples=0), "max_train_examples must be positive"),
+    (dict(labels_seed=-1), "labels_seed must be >= 0 or None, got -1"),
+    (dict(labels=0, labels_seed=2), "labels_seed=2 chooses the labelled images, but labels=0"),
     (dict(labels=100, max_train_examples=100), "needs 10 training images of class"),
 ]
 

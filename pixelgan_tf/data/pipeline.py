@@ -144,6 +144,11 @@ def _check_config(config: DataConfig, facts: _DatasetFacts) -> None:
         f"of {config.dataset}: the labelled subset has the same number of images per class.")
   if config.validation_size < 0:
     raise DataError(f"DataConfig.validation_size must be >= 0, got {config.validation_size}.")
+  if config.labels_seed is not None and config.labels_seed < 0:
+    raise DataError(f"DataConfig.labels_seed must be >= 0 or None, got {config.labels_seed}.")
+  if config.labels_seed is not None and not config.labels:
+    raise DataError(f"DataConfig.labels_seed={config.labels_seed} chooses the labelled images, "
+                    f"but labels=0 asks for none: set labels, or leave labels_seed unset.")
   if config.max_train_examples is not None and config.max_train_examples < 1:
     raise DataError(
         f"DataConfig.max_train_examples must be positive or None, got {config.max_train_examples}.")
@@ -240,6 +245,11 @@ def _load_arrays(config: DataConfig, facts: _DatasetFacts):
   return arrays
 
 
+def labels_seed(config: DataConfig) -> int:
+  """The seed that draws the labelled subset: `labels_seed`, or else `seed`."""
+  return config.seed if config.labels_seed is None else config.labels_seed
+
+
 def _balanced_subset(labels: np.ndarray, count: int, num_classes: int, seed: int) -> np.ndarray:
   """Sorted indices of `count // num_classes` images of each class, drawn with `seed`."""
   rng = np.random.default_rng(seed)
@@ -265,7 +275,8 @@ def load_splits(config: DataConfig) -> Splits:
     config: a `DataConfig`.
 
   Returns:
-    `Splits`; the labelled subset is the same for the same `config.seed`.
+    `Splits`; the labelled subset is the same for the same `labels_seed`
+    (`config.labels_seed`, or `config.seed` when that is None).
 
   Raises:
     DataError: for an unknown dataset, a dataset neither prepared nor
@@ -288,7 +299,8 @@ def load_splits(config: DataConfig) -> Splits:
   if config.max_train_examples is not None:
     train_images = train_images[:config.max_train_examples]
     train_labels = train_labels[:config.max_train_examples]
-  labeled = _balanced_subset(train_labels, config.labels, facts.num_classes, config.seed)
+  labeled = _balanced_subset(train_labels, config.labels, facts.num_classes,
+                             labels_seed(config))
   return Splits(
       train_images=train_images,
       labeled_images=train_images[labeled],
