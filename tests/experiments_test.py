@@ -10,14 +10,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from experiments import (aggregate, class_report, cluster_report, code_usage, launcher,
-                         learning_curves, plot_curves, rows, seed_statistics, table1_markdown,
-                         trained_run)
+from experiments import (aggregate, class_report, cluster_report, code_usage,
+                         labelled_images, launcher, learning_curves, plot_curves, rows,
+                         seed_statistics, table1_markdown, trained_run)
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import config_overrides
 from pixelgan_tf import train
 from pixelgan_tf.data import Splits
 from pixelgan_tf.model import PixelGANAutoencoder
+from tests import stand_in_splits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -478,3 +479,25 @@ def test_scripts_print_commands_and_tables(tmp_path):
 
 if __name__ == "__main__":
   raise SystemExit(pytest.main([__file__]))
+
+
+def test_labelled_images_tiles_each_seeds_chosen_classes_in_class_order():
+  def splits(offset):
+    images = (np.arange(6, dtype=np.uint8) + offset)[:, None, None, None] * np.ones(
+        [6, 2, 2, 1], np.uint8)
+    return dataclasses.replace(stand_in_splits.three_class_splits(), labeled_images=images,
+                               labeled_labels=np.array([2, 0, 1, 0, 2, 1]))
+  grid = labelled_images.labelled_rows({5: splits(0), 7: splits(100)}, classes=[2, 0])
+  assert grid.shape == (4, 8, 1)
+  # Row by seed, then the class-2 images and the class-0 images in their order.
+  assert grid[0, ::2, 0].tolist() == [0, 4, 1, 3]
+  assert grid[2, ::2, 0].tolist() == [100, 104, 101, 103]
+
+
+@pytest.mark.parametrize("values,message", [
+    (["4", "10"], r"--classes \[10\] are not classes of the dataset \(0 to 9\)"),
+    (["four"], "--classes takes class numbers, got four"),
+])
+def test_labelled_images_refuses_classes_the_dataset_lacks(values, message):
+  with pytest.raises(ValueError, match=message):
+    labelled_images._classes(values, 10)

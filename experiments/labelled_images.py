@@ -1,0 +1,101 @@
+r"""The images a seed labels, one row a seed, as a PNG.
+
+  python -m experiments.labelled_images --data_dir=/tmp/tfds --labels=50 --seeds=0,1,2 \
+      --classes=4,7,9 --labelled_png=docs/figures/mnist_50_labelled_4_7_9.png
+
+Draws each seed's labelled subset as training does (`pixelgan_tf.data.load_splits`
+with `data.seed`, or with `data.labels_seed`, the seed of the subset alone) and
+tiles the labelled images of the chosen classes, in class order, one row a seed.
+Where a seed's test errors gather on a pair of classes (`experiments.class_report`),
+this shows whether the images that named those classes look like their class.
+"""
+
+import sys
+from typing import Dict, Sequence
+
+from absl import app, flags
+import numpy as np
+import tensorflow as tf
+
+from pixelgan_tf import sampling
+from pixelgan_tf.config import DATASETS, DataConfig
+from pixelgan_tf.data import DataError, Splits, load_splits
+
+_DATASET = flags.DEFINE_enum("dataset", "mnist", DATASETS, "TFDS dataset.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data directory.")
+_LABELS = flags.DEFINE_integer("labels", 50, "Labelled images, as `data.labels`.")
+_SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds of the labelled subsets, one row "
+                           "each (`data.labels_seed`, which is `data.seed` when unset).")
+_CLASSES = flags.DEFINE_list("classes", None, "Classes whose labelled images to draw "
+                             "(default: every class).")
+_PNG = flags.DEFINE_string("labelled_png", None, "PNG to write the grid to.")
+
+
+def labelled_rows(subsets: Dict[int, Splits], classes: Sequence[int]) -> np.ndarray:
+  """One row per seed of the labelled images of `classes`, in class order.
+
+  Args:
+    subsets: {seed: its `Splits`}, each with the same number of labelled
+      images per class (as `load_splits` draws them).
+    classes: the classes to draw, in order.
+
+  Returns:
+    [len(subsets) * H, images per row * W, C] uint8, the rows in the order of
+    `subsets`.
+  """
+  rows = []
+  for splits in subsets.values():
+    chosen = [splits.labeled_images[splits.labeled_labels == label] for label in classes]
+    rows.append(np.concatenate(chosen))
+  tiles = np.concatenate(rows).astype(np.float32)
+  return sampling.image_grid(tiles, rows=len(rows), max_value=255.0)[0].numpy()
+
+
+def _seeds(values) -> list:
+  """--seeds as non-negative ints."""
+  try:
+    seeds = [int(value) for value in values]
+  except ValueError:
+    raise ValueError(f"--seeds takes whole numbers, got {','.join(values)}.") from None
+  if not seeds or min(seeds) < 0:
+    raise ValueError(f"--seeds takes one or more whole numbers >= 0, got {','.join(values)}.")
+  return seeds
+
+
+def _classes(values, num_classes: int) -> list:
+  """--classes as ints, each a class of the dataset; every class when unset."""
+  if values is None:
+    return list(range(num_classes))
+  try:
+    classes = [int(value) for value in values]
+  except ValueError:
+    raise ValueError(f"--classes takes class numbers, got {','.join(values)}.") from None
+  wrong = [c for c in classes if not 0 <= c < num_classes]
+  if wrong:
+    raise ValueError(f"--classes {wrong} are not classes of the dataset (0 to "
+                     f"{num_classes - 1}).")
+  return classes
+
+
+def main(argv):
+  del argv
+  if _LABELS.value < 1:
+    sys.exit(f"error: --labels={_LABELS.value} labels no images.")
+  try:
+    seeds = _seeds(_SEEDS.value)
+    subsets = {seed: load_splits(DataConfig(
+        dataset=_DATASET.value, data_dir=_DATA_DIR.value, labels=_LABELS.value, seed=seed,
+        binarize=False)) for seed in seeds}
+    num_classes = subsets[seeds[0]].num_classes
+    classes = _classes(_CLASSES.value, num_classes)
+  except (ValueError, DataError) as error:
+    sys.exit(f"error: {error}")
+  tf.io.write_file(_PNG.value, tf.io.encode_png(labelled_rows(subsets, classes)))
+  print(f"{_PNG.value}: one row per seed ({', '.join(map(str, seeds))}), the "
+        f"{_LABELS.value // num_classes} labelled images of each class "
+        f"({', '.join(map(str, classes))})")
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["labelled_png"])
+  app.run(main)
