@@ -477,10 +477,6 @@ def test_scripts_print_commands_and_tables(tmp_path):
   assert half.returncode != 0 and "--pair and --figure go together" in half.stderr
 
 
-if __name__ == "__main__":
-  raise SystemExit(pytest.main([__file__]))
-
-
 def test_labelled_images_tiles_each_seeds_chosen_classes_in_class_order():
   def splits(offset):
     images = (np.arange(6, dtype=np.uint8) + offset)[:, None, None, None] * np.ones(
@@ -501,3 +497,16 @@ def test_labelled_images_tiles_each_seeds_chosen_classes_in_class_order():
 def test_labelled_images_refuses_classes_the_dataset_lacks(values, message):
   with pytest.raises(ValueError, match=message):
     labelled_images._classes(values, 10)
+
+
+@pytest.mark.parametrize("values,message", [
+    (["0", "x"], "--seeds takes whole numbers, got 0,x"),
+    (["1", "-2"], "--seeds takes one or more whole numbers >= 0, got 1,-2"),
+])
+def test_labelled_images_refuses_seeds_that_are_not_seeds(values, message):
+  with pytest.raises(ValueError, match=message):
+    labelled_images._seeds(values)
+
+
+if __name__ == "__main__":
+  raise SystemExit(pytest.main([__file__]))
