@@ -7,6 +7,7 @@ scripts are the same in this process. Tests where a fresh process is the point
 status) still start one.
 """
 
+import ast
 import importlib.util
 import os
 import sys
@@ -24,20 +25,33 @@ _MAIN_MODULE = "launch_main"
 def launch_main():
   """launch/main.py as a module, loaded once.
 
-  launch/main.py and experiments/trained_run.py both define --workdir; they never
-  share a process outside the tests. Both are strings without a default, and
-  every FlagHolder reads its flag by name, so launch/main.py's definition serves
-  both.
+  launch/main.py shares flag names with report scripts that take the same
+  values (--workdir with experiments/trained_run.py; --dataset, --data_dir and
+  --labels with experiments/labelled_images.py). They never share a process
+  outside the tests, where those modules are imported first. Every FlagHolder
+  reads its flag by name, so launch/main.py's definitions replace theirs here;
+  the tests run those scripts' `main` only with the shared flags set.
   """
   if _MAIN_MODULE not in sys.modules:
-    if "workdir" in flags.FLAGS:
-      delattr(flags.FLAGS, "workdir")
-    spec = importlib.util.spec_from_file_location(_MAIN_MODULE,
-                                                  os.path.join(ROOT, "launch", "main.py"))
+    path = os.path.join(ROOT, "launch", "main.py")
+    for name in _flags_defined_in(path):
+      if name in flags.FLAGS:
+        delattr(flags.FLAGS, name)
+    spec = importlib.util.spec_from_file_location(_MAIN_MODULE, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[_MAIN_MODULE] = module
     spec.loader.exec_module(module)
   return sys.modules[_MAIN_MODULE]
+
+
+def _flags_defined_in(path: str) -> list:
+  """The names of the flags a script defines with `flags.DEFINE_*("name", ...)`."""
+  with open(path) as file:
+    tree = ast.parse(file.read())
+  return [call.args[0].value for call in ast.walk(tree)
+          if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+          and call.func.attr.startswith("DEFINE") and call.args
+          and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)]
 
 
 def run(main: Callable[[Sequence[str]], None], *args: str) -> int:
