@@ -161,13 +161,14 @@ def knob(baseline: Dict[str, object], arm: Dict[str, object]) -> List[Tuple[str,
   """(field, baseline value, arm value) for each config field in which the two differ.
 
   A field added since the older record (`ADDED_FIELDS`) that the other
-  holds at its default is no difference: the older run behaved as that default.
+  holds at its default is no difference: the older run behaved as that default,
+  and it is shown with that default's value, as a newer record holds it.
   """
   fields = sorted(set(baseline) | set(arm))
   # Each record as it ran: a field it predates holds its added default.
   baseline_run = seed_statistics.with_added_defaults(baseline)
   arm_run = seed_statistics.with_added_defaults(arm)
-  return [(field, _value(baseline, field), _value(arm, field))
+  return [(field, _value(baseline_run, field), _value(arm_run, field))
           for field in fields if baseline_run.get(field, _ABSENT) != arm_run.get(field, _ABSENT)]
 
 

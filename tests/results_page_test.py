@@ -134,11 +134,15 @@ def test_a_field_only_one_config_has_is_a_difference():
   assert results_page.knob({"a": [1, 2]}, {"a": [1, 2]}) == []
 
 
-def test_a_field_added_since_the_older_record_counts_only_off_its_default():
+def test_a_field_added_since_the_older_record_counts_only_off_its_default_and_shows_it():
   field = "model.encoder.hidden_layers"
   assert results_page.ADDED_FIELDS[field] == 1
   assert results_page.knob({"a": 1}, {"a": 1, field: 1}) == []
-  assert results_page.knob({"a": 1}, {"a": 1, field: 2}) == [(field, "absent", "2")]
+  assert results_page.knob({"a": 1}, {"a": 1, field: 2}) == [(field, "1", "2")]
+  labels_seed = "data.labels_seed"   # added with None: an older record shows null, as a newer one
+  assert results_page.knob({"a": 1}, {"a": 1, labels_seed: 2}) == [(labels_seed, "null", "2")]
+  assert (results_page.knob({"a": 1, labels_seed: None}, {"a": 1, labels_seed: 2})
+          == [(labels_seed, "null", "2")])
 
 
 def test_by_step_lists_each_seed_at_each_evaluation(results):
