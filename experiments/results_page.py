@@ -346,6 +346,48 @@ def render_by_step(results: str, baseline: str, row: str,
   return "\n".join(lines)
 
 
+def render_at_step(results: str, row: str, step: int, recipes_: Sequence[str]) -> str:
+  """`row`'s metric at one evaluated `step` under each of `recipes_`, whatever their budgets.
+
+  For proxies cut short of their family's budget (500 steps of a 1500-step
+  baseline, which evaluated at step 500 too) and for baselines that are
+  not the arm's prefix (a crossed `data.labels_seed` pair). The knob is each
+  recipe's difference from the first, its budget left out. Columns: the
+  metric per seed ("–": no finished run of that seed, or no evaluation at
+  `step`), then the mean test NLL at `step`.
+  """
+  runs = {}
+  for recipe in recipes_:
+    runs[recipe] = finished_runs_or_none(results, recipe, row)
+    if not runs[recipe]:
+      raise ValueError(f"{recipe!r} has no finished run of {row!r}.")
+  first = recipe_config(results, recipes_[0], row)
+  seeds = sorted({seed for by_seed in runs.values() for seed in by_seed})
+  header = ["records", f"knob against `{recipes_[0]}`", "first → this"] + [
+      f"seed {seed}, step {step}" for seed in seeds] + [f"test NLL at step {step} (nats)"]
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  for recipe, by_seed in runs.items():
+    config = recipe_config(results, recipe, row)
+    changes = [change for change in knob(first, config) if change[0] not in BUDGET_FIELDS]
+    fields = "<br>".join(f"`{field}`" for field, _, _ in changes) or "–"
+    values = "<br>".join(f"{old} → {new}" for _, old, new in changes) or "–"
+    per_seed = [_at(test_curve(by_seed[seed], ROWS[row].metric), step) if seed in by_seed
+                else "–" for seed in seeds]
+    nll = mean_std([_test_at(run, step, "nll") for run in by_seed.values()
+                    if _test_at(run, step, "nll") is not None])
+    lines.append("| " + " | ".join([f"`{recipe}/{row}`", fields, values] + per_seed + [nll])
+                 + " |")
+  return "\n".join(lines)
+
+
+def _test_at(run: str, step: int, metric: str) -> Optional[float]:
+  """The test `metric` a run recorded at `step`, or None where it did not evaluate there."""
+  for entry in _read(os.path.join(run, "results.json"))["history"]:
+    if entry["step"] == step and metric in entry["test"]:
+      return entry["test"][metric]
+  return None
+
+
 def _at(curve: Dict[int, float], step: int) -> str:
   return f"{curve[step]:.2f}" if step in curve else "–"
 
@@ -404,12 +446,15 @@ def render_block(results: str, spec: str) -> str:
     return render_by_step(results, words[1], words[2], at_steps)
   if words[:1] == ["paired"] and len(words) >= 4:
     return render_paired(results, words[1], words[2], words[3:])
+  if words[:1] == ["at_step"] and len(words) >= 4:
+    return render_at_step(results, words[1], int(words[2]), words[3:])
   if words[:1] == ["diagnostics"] and len(words) >= 4:
     return render_diagnostics(results, words[1], [int(s) for s in words[2].split(",")],
                               words[3:])
   raise ValueError(f"Unknown generated block {spec!r}: expected 'table1 MACHINE', "
                    f"'commands MACHINE', 'ablations', 'by_step BASELINE ROW [STEPS]', "
-                   f"'paired BASELINE ROW ARM...' or 'diagnostics ROW STEPS RECIPE...'.")
+                   f"'paired BASELINE ROW ARM...', 'at_step ROW STEP RECIPE...' or "
+                   f"'diagnostics ROW STEPS RECIPE...'.")
 
 
 def render_diagnostics(results: str, row: str, steps: Sequence[int],

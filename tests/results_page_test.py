@@ -166,6 +166,25 @@ def test_by_step_at_chosen_steps_marks_the_missing_ones(results):
                       "3.00 ± 1.41 / – | 90.00 ± 0.00 |")
 
 
+def test_at_step_reads_each_recipe_at_one_step_whatever_its_budget(results):
+  lines = results_page.render_block(results, "at_step mnist_100 500 cpu cpu_short_lr_3e-3"
+                                    ).splitlines()
+  assert lines[0] == ("| records | knob against `cpu` | first → this | seed 0, step 500 | "
+                      "seed 1, step 500 | test NLL at step 500 (nats) |")
+  assert lines[2] == "| `cpu/mnist_100` | – | – | 5.00 | 5.00 | 90.00 ± 0.00 |"
+  # The budget (1000 → 500 steps) is no knob; seed 1 did not run.
+  assert lines[3] == ("| `cpu_short_lr_3e-3/mnist_100` | `model.phases.supervised_learning_rate` "
+                      "| 0.001 → 0.003 | 20.00 | – | 90.00 |")
+  assert len(lines) == 4
+  assert "| – | – |" in results_page.render_block(
+      results, "at_step mnist_100 1500 cpu cpu_decoder_2_layers").splitlines()[3]
+
+
+def test_at_step_refuses_a_recipe_without_a_finished_run(results):
+  with pytest.raises(ValueError, match="'cpu_none' has no finished run of 'mnist_100'"):
+    results_page.render_block(results, "at_step mnist_100 500 cpu cpu_none")
+
+
 def test_paired_compares_each_arm_with_the_baseline_seed_by_seed(results):
   for seed, error in [(0, 0.01), (1, 0.07)]:
     _write_run(pathlib.Path(results), "cpu_lr_3e-3", "mnist_100", seed, [0.05, error],
