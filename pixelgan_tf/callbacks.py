@@ -118,6 +118,32 @@ class StopAtTimeBudget(keras.callbacks.Callback):
       self.model.stop_training = True
 
 
+class StopAtSteps(keras.callbacks.Callback):
+  """Stops training once the model has taken `steps` steps; Keras still ends the round.
+
+  `fit` runs whole rounds of `train.eval_every` steps, so without this a run
+  whose steps are not a multiple of eval_every, or one resumed mid-round
+  (after a time budget), would train past the steps it was given. The
+  round's end then evaluates and saves at `steps` exactly.
+
+  Args:
+    steps: the run's `train.steps` (a multiple of `train.steps_per_execution`).
+  """
+
+  def __init__(self, steps: int):
+    super().__init__()
+    self._steps = steps
+    self._left = steps
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._left = self._steps - completed_steps(self.model)   # one read a round
+
+  def on_train_batch_end(self, batch, logs=None):
+    # Keras passes the round's index of the call's last step.
+    if batch + 1 >= self._left:
+      self.model.stop_training = True
+
+
 class EvaluateEachRound(keras.callbacks.Callback):
   """At each round's end, evaluates and appends the results to `history`.
 

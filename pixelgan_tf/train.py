@@ -47,6 +47,12 @@ def validate(config: ExperimentConfig) -> None:
   if train.steps_per_execution < 1 or train.eval_every % train.steps_per_execution:
     raise ValueError(f"steps_per_execution must be positive and divide eval_every, got "
                      f"{train.steps_per_execution} and {train.eval_every}.")
+  if train.steps % train.steps_per_execution:
+    # A call runs that many steps: the run could stop only past its steps.
+    raise ValueError(f"steps_per_execution must divide steps, got "
+                     f"{train.steps_per_execution} and {train.steps}: set train.steps to a "
+                     f"multiple of {train.steps_per_execution} or "
+                     f"train.steps_per_execution=1.")
   if train.diagnose_every < 0 or train.diagnose_every % train.steps_per_execution:
     raise ValueError(f"diagnose_every must be 0 or a positive multiple of steps_per_execution, "
                      f"got {train.diagnose_every} and {train.steps_per_execution}.")
@@ -352,7 +358,8 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
       callbacks_lib.TrainingSummaries(model, os.path.join(opened.run_directory.tensorboard,
                                                           "train"), train.log_every),
       callbacks_lib.TerminateOnNonFiniteLoss(lambda: opened.checkpoints.latest_checkpoint),
-      clock, budget, *_diagnostics_callbacks(opened), *_round_callbacks(opened, clock, history)]
+      clock, budget, callbacks_lib.StopAtSteps(train.steps), *_diagnostics_callbacks(opened),
+      *_round_callbacks(opened, clock, history)]
   if step < train.steps and not budget.spent:
     # A resumed run draws a fresh data stream rather than repeating the first batches.
     data_config = dataclasses.replace(config.data, seed=config.data.seed + step)

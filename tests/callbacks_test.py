@@ -83,6 +83,24 @@ def test_the_time_budget_stops_training_once_the_clock_reaches_it(fake_time, bud
   assert model.stop_training is stops and budget.spent is stops
 
 
+@pytest.mark.parametrize("start,steps,per_call,calls_run", [
+    (0, 7, 1, 7),      # 7 steps in a round of 10: stops after the 7th
+    (5, 7, 1, 2),      # resumed mid-round at step 5: two more
+    (0, 8, 2, 4),      # two steps a call: four calls
+    (0, 30, 1, 10),    # steps beyond the round: the round runs whole
+])
+def test_training_stops_at_its_steps_even_mid_round(start, steps, per_call, calls_run):
+  model = _model(step=start)
+  stop = _attached(callbacks.StopAtSteps(steps), model)
+  stop.on_epoch_begin(0)
+  calls = 0
+  while calls * per_call < 10 and not model.stop_training:   # a round of 10 steps
+    calls += 1
+    stop.on_train_batch_end(calls * per_call - 1, {})   # Keras: the call's last step index
+  assert calls == calls_run
+  assert model.stop_training is (start + calls * per_call == steps)
+
+
 class _Journal:
   """Stands for the run directory and the checkpoint manager; notes what they are asked."""
 

@@ -193,6 +193,17 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
   assert sum(int(row[2]) for row in rows) == int(lines[0].split(",")[1].split()[0])
 
 
+def test_a_run_trains_its_steps_exactly_when_a_round_is_longer(data_dir, tmp_path, capsys):
+  workdir = str(tmp_path / "run")
+  args = ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", "--steps=7",
+          "--set=train.eval_every=5", "--set=train.sample_every=100"]
+  finished = _main_here(capsys, *args)
+  assert finished.returncode == 0, finished.stderr[-3000:]
+  results = json.load(open(os.path.join(workdir, "results.json")))
+  assert results["step"] == 7 and [h["step"] for h in results["history"]] == [5, 7]
+  assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("ckpt-7")
+
+
 def test_an_interrupted_run_resumes_where_it_stopped(data_dir, tmp_path, capsys, caplog):
   workdir = str(tmp_path / "run")
   args = ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", "--steps=30",

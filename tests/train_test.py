@@ -190,6 +190,7 @@ def test_bad_training_settings(field, value, message):
 @pytest.mark.parametrize("fields,message", [
     ({"steps_per_execution": 3}, "divide eval_every"),        # tiny: eval_every 10
     ({"steps_per_execution": 2, "log_every": 5}, "divide log_every"),
+    ({"steps_per_execution": 2, "steps": 31}, "divide steps"),
 ])
 def test_steps_per_execution_must_divide_the_callback_periods(fields, message):
   config = config_lib.experiment("tiny")
