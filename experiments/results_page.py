@@ -282,7 +282,12 @@ def knob_cells(results: str, recipe: str, row: str, baseline: str) -> Tuple[str,
   A recipe whose config.json equals its baseline's differs in code only (another commit).
   """
   changes = knob(recipe_config(results, baseline, row), recipe_config(results, recipe, row))
-  fields = "<br>".join(f"`{field}`" for field, _, _ in changes) or "none in config.json"
+  return _knob_text(changes, no_fields="none in config.json")
+
+
+def _knob_text(changes: Sequence[Tuple[str, str, str]], no_fields: str) -> Tuple[str, str]:
+  """`knob`'s changes as two table cells: the fields, and their values (old → new)."""
+  fields = "<br>".join(f"`{field}`" for field, _, _ in changes) or no_fields
   values = "<br>".join(f"{old} → {new}" for _, old, new in changes) or "–"
   return fields, values
 
@@ -366,25 +371,24 @@ def render_at_step(results: str, row: str, step: int, recipes_: Sequence[str]) -
   header = ["records", f"knob against `{recipes_[0]}`", "first → this"] + [
       f"seed {seed}, step {step}" for seed in seeds] + [f"test NLL at step {step} (nats)"]
   lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  metric = ROWS[row].metric
   for recipe, by_seed in runs.items():
     config = recipe_config(results, recipe, row)
     changes = [change for change in knob(first, config) if change[0] not in BUDGET_FIELDS]
-    fields = "<br>".join(f"`{field}`" for field, _, _ in changes) or "–"
-    values = "<br>".join(f"{old} → {new}" for _, old, new in changes) or "–"
-    per_seed = [_at(test_curve(by_seed[seed], ROWS[row].metric), step) if seed in by_seed
+    tests = {seed: _test_at(run, step) for seed, run in by_seed.items()}
+    per_seed = [f"{100.0 * tests[seed][metric]:.2f}" if metric in (tests.get(seed) or {})
                 else "–" for seed in seeds]
-    nll = mean_std([_test_at(run, step, "nll") for run in by_seed.values()
-                    if _test_at(run, step, "nll") is not None])
-    lines.append("| " + " | ".join([f"`{recipe}/{row}`", fields, values] + per_seed + [nll])
-                 + " |")
+    nll = mean_std([test["nll"] for test in tests.values() if test and "nll" in test])
+    lines.append("| " + " | ".join([f"`{recipe}/{row}`", *_knob_text(changes, no_fields="–")]
+                                    + per_seed + [nll]) + " |")
   return "\n".join(lines)
 
 
-def _test_at(run: str, step: int, metric: str) -> Optional[float]:
-  """The test `metric` a run recorded at `step`, or None where it did not evaluate there."""
+def _test_at(run: str, step: int) -> Optional[Dict[str, float]]:
+  """The test metrics a run recorded at `step`, or None where it did not evaluate there."""
   for entry in _read(os.path.join(run, "results.json"))["history"]:
-    if entry["step"] == step and metric in entry["test"]:
-      return entry["test"][metric]
+    if entry["step"] == step:
+      return entry["test"]
   return None
 
 
