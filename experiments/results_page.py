@@ -34,7 +34,8 @@ The records are results/<machine>[_<recipe>]/<row>/seed<S>/{results.json, config
 A machine is a directory without "_" (cpu, h100); `cpu_1k_steps_decoder_2_layers` is a
 recipe run on that machine. A recipe's baseline is the longest name among its
 "_"-separated prefixes (cpu_1k_steps, then cpu) that holds the same row run for the same
-budget; what the recipe changes is read from config.json, not from its name.
+budget on at least one of the same seeds; what the recipe changes is read from
+config.json, not from its name.
 """
 
 import json
@@ -146,10 +147,14 @@ def recipe_config(results: str, recipe: str, row: str) -> Dict[str, object]:
 def baseline_of(results: str, recipe: str, row: str) -> Optional[str]:
   """The recipe that `recipe` changes for `row`, or None (see the module's docstring)."""
   config = recipe_config(results, recipe, row)
+  seeds = set(finished_runs(results, recipe, row))
   parts = recipe.split("_")
   for length in range(len(parts) - 1, 0, -1):
     candidate = "_".join(parts[:length])
-    if not finished_runs_or_none(results, candidate, row):
+    candidate_runs = finished_runs_or_none(results, candidate, row)
+    # A prefix that ran other seeds compares nothing: a crossed-labels arm
+    # (..._knob_labels_of_seed_1, seed 0) is no arm of ..._knob (seed 2).
+    if not candidate_runs or not seeds & set(candidate_runs):
       continue
     other = recipe_config(results, candidate, row)
     if all(config.get(field) == other.get(field) for field in BUDGET_FIELDS):
@@ -305,7 +310,7 @@ def render_ablations(results: str) -> str:
     errors = lambda runs: [100.0 * final_test(runs[seed], metric) for seed in seeds]
     lines.append(
         f"| `{recipe}/{row}` | `{baseline}` | test {metric.replace('_', ' ')} | {fields} | "
-        f"{values} | {', '.join(map(str, seeds)) or 'none in common'} | "
+        f"{values} | {', '.join(map(str, seeds))} | "
         f"{mean_std(errors(base_runs))} | {mean_std(errors(arm_runs))} |")
   return "\n".join(lines)
 

@@ -119,6 +119,25 @@ def test_a_recipe_is_compared_with_the_longest_prefix_run_for_the_same_budget(re
   assert results_page.baseline_of(results, "cpu_short", "mnist_100") is None
 
 
+def test_a_prefix_that_ran_none_of_the_recipes_seeds_is_no_baseline(results):
+  root = pathlib.Path(results)
+  # cpu_decoder_2_layers and cpu finished seeds 0 and 1, cpu_short_lr_3e-3 and cpu_short
+  # seed 0: an arm on seed 1 pairs with the first, one on seed 3 with none, and a 500-step
+  # arm on seed 1 with none (cpu shares its seed, not its budget).
+  _write_run(root, "cpu_decoder_2_layers_lr_3e-3", "mnist_100", 1, [0.03],
+             _config(1, layers=2, learning_rate=3e-3))
+  _write_run(root, "cpu_decoder_2_layers_labels_of_seed_1", "mnist_100", 3, [0.03],
+             _config(3, layers=2))
+  _write_run(root, "cpu_short_lr_3e-3_again", "mnist_100", 1, [0.20],
+             _config(1, steps=500, learning_rate=3e-3))
+  assert results_page.baseline_of(
+      results, "cpu_decoder_2_layers_lr_3e-3", "mnist_100") == "cpu_decoder_2_layers"
+  assert results_page.baseline_of(
+      results, "cpu_decoder_2_layers_labels_of_seed_1", "mnist_100") is None
+  assert results_page.baseline_of(results, "cpu_short_lr_3e-3_again", "mnist_100") is None
+  assert "none in common" not in results_page.render_block(results, "ablations")
+
+
 def test_the_knob_is_the_config_difference_without_per_run_fields(results):
   lines = results_page.render_block(results, "ablations").splitlines()
   assert lines[2] == ("| `cpu_decoder_2_layers/mnist_100` | `cpu` | test error | "
