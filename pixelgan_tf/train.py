@@ -331,6 +331,46 @@ def _diagnostics_callbacks(opened: OpenedRun) -> list:
                                       every)]
 
 
+def training_rounds(step: int, steps: int, eval_every: int) -> list:
+  """The `fit` calls that take a run from `step` to `steps`: (first step, round length).
+
+  A run resumed mid-round (after a time budget, or with more steps than it
+  stopped at) first finishes that round, so that its evaluations stay on the
+  multiples of `eval_every` that other runs of the row are read at.
+
+  Returns:
+    [] when `step >= steps`; else at most two calls, the round's remainder and
+    then whole rounds (`StopAtSteps` ends the last one at `steps`).
+  """
+  if step >= steps:
+    return []
+  calls = []
+  if step % eval_every:
+    calls.append((step, eval_every - step % eval_every))
+    step += eval_every - step % eval_every
+  if step < steps:
+    calls.append((step, eval_every))
+  return calls
+
+
+def _fit_rounds(opened: OpenedRun, workdir: str, callbacks: list, start: int,
+                round_steps: int, verbose: int) -> None:
+  """One `fit` from step `start` in rounds of `round_steps`, up to `train.steps`."""
+  model, config = opened.model, opened.config
+  every = config.train.eval_every
+  # A resumed run draws a fresh data stream rather than repeating the first batches.
+  data_config = dataclasses.replace(config.data, seed=config.data.seed + start)
+  strategy = model.distribute_strategy
+  dataset = distribute.distribute_train_dataset(strategy, opened.splits, data_config)
+  first_round = start // every   # rounds count from the run's start (sample grids' cadence)
+  last_round = (first_round + 1 if round_steps < every
+                else math.ceil(config.train.steps / every))
+  with distribute.stop_on_lost_worker(strategy, os.path.join(workdir, "checkpoints")):
+    model.fit(dataset, epochs=last_round, initial_epoch=first_round,
+              steps_per_epoch=round_steps, callbacks=callbacks, verbose=verbose,
+              shuffle=False)   # the dataset shuffles itself
+
+
 def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1) -> dict:
   """Trains (resuming from the run directory's latest checkpoint), evaluates, exports.
 
@@ -360,16 +400,10 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
       callbacks_lib.TerminateOnNonFiniteLoss(lambda: opened.checkpoints.latest_checkpoint),
       clock, budget, callbacks_lib.StopAtSteps(train.steps), *_diagnostics_callbacks(opened),
       *_round_callbacks(opened, clock, history)]
-  if step < train.steps and not budget.spent:
-    # A resumed run draws a fresh data stream rather than repeating the first batches.
-    data_config = dataclasses.replace(config.data, seed=config.data.seed + step)
-    strategy = model.distribute_strategy
-    dataset = distribute.distribute_train_dataset(strategy, splits, data_config)
-    with distribute.stop_on_lost_worker(strategy, os.path.join(workdir, "checkpoints")):
-      model.fit(dataset, epochs=math.ceil(train.steps / train.eval_every),
-                initial_epoch=step // train.eval_every, steps_per_epoch=train.eval_every,
-                callbacks=callbacks, verbose=verbose,
-                shuffle=False)   # the dataset shuffles itself
+  for start, round_steps in training_rounds(step, train.steps, train.eval_every):
+    if budget.spent or completed_steps(model) >= train.steps:
+      break
+    _fit_rounds(opened, workdir, callbacks, start, round_steps, verbose)
   step = completed_steps(model)
   last = history[-1] if history else {}
   if last.get("step") == step:   # the last round already evaluated this step

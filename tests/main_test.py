@@ -202,6 +202,12 @@ def test_a_run_trains_its_steps_exactly_when_a_round_is_longer(data_dir, tmp_pat
   results = json.load(open(os.path.join(workdir, "results.json")))
   assert results["step"] == 7 and [h["step"] for h in results["history"]] == [5, 7]
   assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("ckpt-7")
+  # Given more steps, the resumed run finishes its round first: back on the grid of 5.
+  args[3] = "--steps=17"
+  resumed = _main_here(capsys, *args)
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  results = json.load(open(os.path.join(workdir, "results.json")))
+  assert [h["step"] for h in results["history"]] == [5, 7, 10, 15, 17]
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(data_dir, tmp_path, capsys, caplog):
