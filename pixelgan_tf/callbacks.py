@@ -121,9 +121,9 @@ class StopAtTimeBudget(keras.callbacks.Callback):
 class StopAtSteps(keras.callbacks.Callback):
   """Stops training once the model has taken `steps` steps; Keras still ends the round.
 
-  `fit` runs whole rounds of `train.eval_every` steps, so without this a run
-  whose steps are not a multiple of eval_every, or one resumed mid-round
-  (after a time budget), would train past the steps it was given. The
+  `fit` runs whole rounds of `train.eval_every` steps (a resumed run first
+  the rest of its round), so without this a run whose steps are not a
+  multiple of eval_every would train past the steps it was given. The
   round's end then evaluates and saves at `steps` exactly.
 
   Args:

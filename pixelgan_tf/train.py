@@ -353,8 +353,8 @@ def training_rounds(step: int, steps: int, eval_every: int) -> list:
   return calls
 
 
-def _fit_rounds(opened: OpenedRun, workdir: str, callbacks: list, start: int,
-                round_steps: int, verbose: int) -> None:
+def _fit_rounds(opened: OpenedRun, callbacks: list, start: int, round_steps: int,
+                verbose: int) -> None:
   """One `fit` from step `start` in rounds of `round_steps`, up to `train.steps`."""
   model, config = opened.model, opened.config
   every = config.train.eval_every
@@ -365,7 +365,9 @@ def _fit_rounds(opened: OpenedRun, workdir: str, callbacks: list, start: int,
   first_round = start // every   # rounds count from the run's start (sample grids' cadence)
   last_round = (first_round + 1 if round_steps < every
                 else math.ceil(config.train.steps / every))
-  with distribute.stop_on_lost_worker(strategy, os.path.join(workdir, "checkpoints")):
+  # The chief's checkpoints (a worker's run directory saves its own under a scratch folder).
+  chief_checkpoints = os.path.join(opened.run_directory.path, "checkpoints")
+  with distribute.stop_on_lost_worker(strategy, chief_checkpoints):
     model.fit(dataset, epochs=last_round, initial_epoch=first_round,
               steps_per_epoch=round_steps, callbacks=callbacks, verbose=verbose,
               shuffle=False)   # the dataset shuffles itself
@@ -403,7 +405,7 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   for start, round_steps in training_rounds(step, train.steps, train.eval_every):
     if budget.spent or completed_steps(model) >= train.steps:
       break
-    _fit_rounds(opened, workdir, callbacks, start, round_steps, verbose)
+    _fit_rounds(opened, callbacks, start, round_steps, verbose)
   step = completed_steps(model)
   last = history[-1] if history else {}
   if last.get("step") == step:   # the last round already evaluated this step

@@ -199,10 +199,6 @@ def test_steps_per_execution_must_divide_the_callback_periods(fields, message):
     train.validate(config)
 
 
-if __name__ == "__main__":
-  raise SystemExit(pytest.main([__file__]))
-
-
 @pytest.mark.parametrize("step, steps, calls", [
     (0, 1500, [(0, 500)]),              # a fresh run: whole rounds
     (500, 1500, [(500, 500)]),          # resumed at a round's end
@@ -213,3 +209,7 @@ if __name__ == "__main__":
 ])
 def test_a_resumed_run_finishes_its_round_before_whole_rounds(step, steps, calls):
   assert train.training_rounds(step, steps, eval_every=500) == calls
+
+
+if __name__ == "__main__":
+  raise SystemExit(pytest.main([__file__]))
