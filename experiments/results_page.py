@@ -137,7 +137,11 @@ def final_test(run: str, metric: str) -> float:
 
 def recipe_config(results: str, recipe: str, row: str) -> Dict[str, object]:
   """The flat config.json that the seeds of `row` share (fields that vary per run left out)."""
-  runs = finished_runs(results, recipe, row)
+  return _shared_config(finished_runs(results, recipe, row))
+
+
+def _shared_config(runs: Dict[int, str]) -> Dict[str, object]:
+  """`recipe_config` of the finished `runs` ({seed: run directory}) of one recipe's row."""
   if not runs:
     return {}
   flat = flatten_config(_read(os.path.join(runs[min(runs)], "config.json")))
@@ -146,17 +150,17 @@ def recipe_config(results: str, recipe: str, row: str) -> Dict[str, object]:
 
 def baseline_of(results: str, recipe: str, row: str) -> Optional[str]:
   """The recipe that `recipe` changes for `row`, or None (see the module's docstring)."""
-  config = recipe_config(results, recipe, row)
-  seeds = set(finished_runs(results, recipe, row))
+  runs = finished_runs(results, recipe, row)
+  config = _shared_config(runs)
   parts = recipe.split("_")
   for length in range(len(parts) - 1, 0, -1):
     candidate = "_".join(parts[:length])
     candidate_runs = finished_runs_or_none(results, candidate, row)
     # A prefix that ran other seeds compares nothing: a crossed-labels arm
     # (..._knob_labels_of_seed_1, seed 0) is no arm of ..._knob (seed 2).
-    if not candidate_runs or not seeds & set(candidate_runs):
+    if not candidate_runs or not set(runs) & set(candidate_runs):
       continue
-    other = recipe_config(results, candidate, row)
+    other = _shared_config(candidate_runs)
     if all(config.get(field) == other.get(field) for field in BUDGET_FIELDS):
       return candidate
   return None
@@ -281,6 +285,16 @@ def arms(results: str) -> List[Tuple[str, str, str]]:
   return found
 
 
+def arms_of(results: str, baseline: str, row: str) -> List[str]:
+  """The recipes whose baseline for `row` is `baseline`, in `arms`' order.
+
+  A baseline is a prefix of its arms' names, so only those recipes are read.
+  """
+  return [recipe for recipe in recipes(results)
+          if recipe.startswith(baseline + "_") and row in rows_of(results, recipe)
+          and baseline_of(results, recipe, row) == baseline]
+
+
 def knob_cells(results: str, recipe: str, row: str, baseline: str) -> Tuple[str, str]:
   """The knob's fields and their values (baseline → arm) as two table cells.
 
@@ -330,8 +344,7 @@ def render_by_step(results: str, baseline: str, row: str,
   mean ± std over the seeds at each step, then the final test NLL.
   """
   baseline_runs(results, baseline, row)
-  members = [baseline] + [recipe for recipe, arm_row, base in arms(results)
-                          if arm_row == row and base == baseline]
+  members = [baseline] + arms_of(results, baseline, row)
   runs = {recipe: finished_runs(results, recipe, row) for recipe in members}
   curves = {recipe: {seed: test_curve(run, ROWS[row].metric) for seed, run in by_seed.items()}
             for recipe, by_seed in runs.items()}

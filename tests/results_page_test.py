@@ -119,6 +119,16 @@ def test_a_recipe_is_compared_with_the_longest_prefix_run_for_the_same_budget(re
   assert results_page.baseline_of(results, "cpu_short", "mnist_100") is None
 
 
+def test_the_arms_of_a_baseline_are_those_arms_names(results):
+  for baseline, row in [("cpu", "mnist_100"), ("cpu_short", "mnist_100"), ("cpu", "mnist_50"),
+                        ("h100", "mnist_50")]:
+    assert results_page.arms_of(results, baseline, row) == [
+        recipe for recipe, arm_row, base in results_page.arms(results)
+        if arm_row == row and base == baseline]
+  # cpu_short begins with cpu's name but runs another budget: no arm of cpu.
+  assert results_page.arms_of(results, "cpu", "mnist_100") == ["cpu_decoder_2_layers"]
+
+
 def test_a_prefix_that_ran_none_of_the_recipes_seeds_is_no_baseline(results):
   root = pathlib.Path(results)
   # cpu_decoder_2_layers and cpu finished seeds 0 and 1, cpu_short_lr_3e-3 and cpu_short
