@@ -38,7 +38,7 @@ def warmup_scale(step: int, warmup_steps: int) -> float:
 
 
 class LearningRateDecay(keras.callbacks.Callback):
-  """Sets every phase optimizer's learning rate before each training step.
+  """Sets every phase optimizer's learning rate when training begins and before each step.
 
   The rate is the base rate times the decay's factor and, for the
   adversarial phases, the warm-up's.
@@ -78,8 +78,17 @@ class LearningRateDecay(keras.callbacks.Callback):
     return {phase: decay * (warmup if phase in ADVERSARIAL_PHASES else 1.0)
             for phase in self._optimizers}
 
+  def _set_rates(self):
+    for phase, scale in self.phase_scales().items():
+      self._optimizers[phase].learning_rate = self._base[phase] * scale
+
+  def on_train_begin(self, logs=None):
+    # Always, decay or not: a restored checkpoint holds the rates its run last
+    # used (decayed, perhaps to 0), and a run resumed without the decay must
+    # train at the configured rates, not at those.
+    self._set_rates()
+
   def on_train_batch_begin(self, batch, logs=None):
     if self._decay_fraction <= 0.0 and self._warmup_steps <= 0:
       return
-    for phase, scale in self.phase_scales().items():
-      self._optimizers[phase].learning_rate = self._base[phase] * scale
+    self._set_rates()

@@ -74,6 +74,20 @@ def test_callback_without_decay_leaves_the_rates_alone():
   assert _rates(model) == before
 
 
+def test_a_resumed_run_without_decay_trains_at_the_configured_rates():
+  model, phases = _model()
+  # The checkpoint of a run whose rates decayed to 0 has been restored.
+  for optimizer in model.phase_optimizers.values():
+    optimizer.learning_rate = 0.0
+  callback = _callback(model, decay_fraction=0.0)
+  callback.on_train_begin()
+  callback.on_train_batch_begin(0)
+  rates = _rates(model)
+  assert rates["reconstruction"] == pytest.approx(phases.reconstruction_learning_rate)
+  assert rates["discriminator"] == pytest.approx(phases.discriminator_learning_rate)
+  assert rates["generator"] == pytest.approx(phases.generator_learning_rate)
+
+
 def test_warmup_ramps_only_the_adversarial_phases_and_combines_with_the_decay():
   model, phases = _model()
   _callback(model, decay_fraction=0.5, adversarial_warmup_steps=120).on_train_batch_begin(0)
