@@ -121,7 +121,7 @@ class StopAtTimeBudget(keras.callbacks.Callback):
 class StopAtSteps(keras.callbacks.Callback):
   """Stops training once the model has taken `steps` steps; Keras still ends the round.
 
-  `fit` runs whole rounds of `train.eval_every` steps (a resumed run first
+  `fit` runs whole rounds of `train.eval_every` steps (a resumed run first trains
   the rest of its round), so without this a run whose steps are not a
   multiple of eval_every would train past the steps it was given. The
   round's end then evaluates and saves at `steps` exactly.
