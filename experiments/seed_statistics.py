@@ -54,6 +54,7 @@ ADDED_FIELDS = {
     "model.phases.sgd_momentum": 0.9,
     "model.encoder.normalize_hidden": False,
     "model.discriminator.batch_mean": False,
+    "model.discriminator.input_noise_std": 0.0,
     "model.encoder.logit_scale": None,
     "model.encoder.dropout": 0.0,
     "model.phases.supervised_variables": "encoder",

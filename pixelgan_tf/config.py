@@ -170,9 +170,16 @@ class DiscriminatorConfig:
     batch_mean: also show it each batch's mean code, so that it sees how the
       batch uses the categories (opt-in, not in the paper; RESULTS.md "Round
       three").
+    input_noise_std: standard deviation of Gaussian noise added to the prior
+      samples and to the data codes it sees in training (instance noise, opt-in,
+      not in the paper; 0: none). It blurs the difference between a one-hot
+      sample and a nearly one-hot softmax, so the game rewards the codes'
+      spread over the categories more than their sharpness (a candidate remedy
+      of RESULTS.md's "Round twenty-five").
   """
   hidden_units: Tuple[int, ...] = (1000, 1000)
   batch_mean: bool = False
+  input_noise_std: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,8 +16,10 @@ from pixelgan_tf.factorized_decoder import FactorizedDecoder
 from pixelgan_tf.likelihoods import bits_per_dim
 
 # Phase ids, used to give every phase its own noise stream (and the labelled
-# images' shifts one of their own, so that the encoder's noise does not depend on it).
-RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED, SUPERVISED_SHIFT = range(5)
+# images' shifts, and the discriminators' input noise in either adversarial phase,
+# streams of their own, so that the encoder's noise does not depend on them).
+(RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED, SUPERVISED_SHIFT,
+ DISCRIMINATOR_INPUT_NOISE, GENERATOR_INPUT_NOISE) = range(7)
 # The phases of the adversarial game on the code.
 ADVERSARIAL_PHASES = ("discriminator", "generator")
 # The `PhaseConfig` fields that set the encoder's noise level in some phases alone.
@@ -74,6 +76,9 @@ def validate(config: ModelConfig) -> None:
                      f"pixels for {shape[0]}x{shape[1]} images, got {shift}.")
   for field in PHASE_NOISE_FIELDS:
     _validate_phase_noise(config, field)
+  if config.discriminator.input_noise_std < 0:
+    raise ValueError(f"model.discriminator.input_noise_std must be >= 0, got "
+                     f"{config.discriminator.input_noise_std}.")
   if not 0.0 <= config.phases.sgd_momentum < 1.0:
     raise ValueError(f"model.phases.sgd_momentum must be in [0, 1), got "
                      f"{config.phases.sgd_momentum}.")
@@ -166,7 +171,8 @@ class PixelGANAutoencoder(keras.Model):
             dtype=policy, name="decoder")
       self.discriminators = {
           name: CodeDiscriminator(config.discriminator.hidden_units,
-                                  config.discriminator.batch_mean, dtype=policy,
+                                  config.discriminator.batch_mean,
+                                  config.discriminator.input_noise_std, dtype=policy,
                                   name=f"{name}_discriminator")
           for name in self.prior.names}
     self.trackers = {name: keras.metrics.Mean(name=name) for name in (
@@ -347,18 +353,21 @@ class PixelGANAutoencoder(keras.Model):
     """Phase 2: one step of every discriminator, prior samples vs data codes.
 
     The data codes draw the encoder's noise at `phases.adversarial_noise_std`
-    when that is set.
+    when that is set; the k-th discriminator (in name order) sees its prior
+    samples and data codes through input noise of seeds 2k and 2k + 1.
     """
     optimizer = self.phase_optimizers["discriminator"]
     seed = self._seed(DISCRIMINATOR)
+    input_seed = self._seed(DISCRIMINATOR_INPUT_NOISE)
     outputs = self.encoder_outputs(images, random.split(seed, 0), training=True,
                                    noise_std=self.config.phases.adversarial_noise_std)
     samples = self.prior.sample(tf.shape(images)[0], random.split(seed, 1))
     with tf.GradientTape() as tape:
       loss, accuracy = 0.0, 0.0
-      for name, discriminator in sorted(self.discriminators.items()):
-        real_logits = discriminator(samples[name])
-        fake_logits = discriminator(tf.stop_gradient(outputs[name]))
+      for k, (name, discriminator) in enumerate(sorted(self.discriminators.items())):
+        real_logits = discriminator(samples[name], seed=random.split(input_seed, 2 * k))
+        fake_logits = discriminator(tf.stop_gradient(outputs[name]),
+                                    seed=random.split(input_seed, 2 * k + 1))
         loss += losses.discriminator_loss(real_logits, fake_logits)
         accuracy += losses.discriminator_accuracy(real_logits, fake_logits)
       count = float(len(self.discriminators))
@@ -369,15 +378,18 @@ class PixelGANAutoencoder(keras.Model):
   def generator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 3: one step of the encoder towards codes the discriminators call prior.
 
-    The encoder's noise has the level `phases.adversarial_noise_std` when that is set.
+    The encoder's noise has the level `phases.adversarial_noise_std` when that
+    is set; the k-th discriminator sees the codes through input noise of seed k.
     """
     optimizer = self.phase_optimizers["generator"]
     seed = self._seed(GENERATOR)
+    input_seed = self._seed(GENERATOR_INPUT_NOISE)
     with tf.GradientTape() as tape:
       outputs = self.encoder_outputs(images, seed, training=True,
                                      noise_std=self.config.phases.adversarial_noise_std)
-      loss = tf.add_n([losses.generator_loss(discriminator(outputs[name]))
-                       for name, discriminator in sorted(self.discriminators.items())])
+      loss = tf.add_n([
+          losses.generator_loss(discriminator(outputs[name], seed=random.split(input_seed, k)))
+          for k, (name, discriminator) in enumerate(sorted(self.discriminators.items()))])
       weighted = self.config.phases.generator_weight * loss / self._num_replicas()
       scaled = optimizer.scale_loss(weighted)
     self._apply_gradients("generator", tape, scaled)

@@ -1,6 +1,7 @@
-"""Tests of the code discriminator, with and without the batch-mean feature."""
+"""Tests of the code discriminator: the batch-mean feature and the input noise."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from pixelgan_tf.discriminator import CodeDiscriminator
@@ -43,3 +44,37 @@ def test_the_batch_mean_passes_gradient_to_every_code_of_the_batch():
 def test_batch_mean_round_trips_through_the_config():
   clone = CodeDiscriminator.from_config(_discriminator(True).get_config())
   assert clone.batch_mean and clone.hidden_units == (16, 16)
+
+
+def _noisy_discriminator(input_noise_std):
+  discriminator = CodeDiscriminator((16, 16), input_noise_std=input_noise_std)
+  discriminator(_one_hot([0]))
+  return discriminator
+
+
+def test_input_noise_acts_only_in_a_call_with_a_seed():
+  discriminator = _noisy_discriminator(0.3)
+  batch = _one_hot([0, 1, 2, 3, 4])
+  seed = tf.constant([3, 4])
+  clean = discriminator(batch).numpy()
+  noisy = discriminator(batch, seed=seed).numpy()
+  assert np.abs(noisy - clean).max() > 1e-4
+  np.testing.assert_array_equal(discriminator(batch, seed=seed), noisy)
+  assert np.abs(discriminator(batch, seed=tf.constant([3, 5])).numpy() - noisy).max() > 1e-4
+
+
+def test_without_input_noise_a_seed_changes_nothing():
+  discriminator = _noisy_discriminator(0.0)
+  batch = _one_hot([0, 1, 2, 3, 4])
+  np.testing.assert_array_equal(discriminator(batch, seed=tf.constant([3, 4])),
+                                discriminator(batch))
+
+
+def test_negative_input_noise_is_refused():
+  with pytest.raises(ValueError, match="input_noise_std must be >= 0, got -0.1"):
+    CodeDiscriminator((16,), input_noise_std=-0.1)
+
+
+def test_input_noise_round_trips_through_the_config():
+  clone = CodeDiscriminator.from_config(_noisy_discriminator(0.3).get_config())
+  assert clone.input_noise_std == 0.3

@@ -421,6 +421,8 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
     ({"phases": PhaseConfig(sgd_momentum=1.0)}, "sgd_momentum must be in"),
     ({"encoder": EncoderConfig(logit_scale=2.0)}, "set model.encoder.normalize_logits=true"),
     ({"encoder": EncoderConfig(dropout=1.0)}, "dropout must be in"),
+    ({"discriminator": DiscriminatorConfig(input_noise_std=-1.0)},
+     "model.discriminator.input_noise_std must be >= 0"),
 ])
 def test_invalid_configurations(overrides, message):
   with pytest.raises(ValueError, match=message):
@@ -460,6 +462,23 @@ def test_encoder_dropout_acts_inside_the_training_step():
   plain, dropped = first_step_losses(0.0), first_step_losses(0.5)
   assert all(np.isfinite(value) for value in dropped.values())
   assert plain["nll"] != dropped["nll"]
+
+
+def test_the_discriminators_input_noise_acts_in_both_adversarial_phases():
+  def first_step_losses(input_noise_std):
+    keras.utils.set_random_seed(2)   # the same weights for both levels
+    config = _config(discriminator=DiscriminatorConfig(hidden_units=(8,),
+                                                       input_noise_std=input_noise_std))
+    model = _model(config)
+    assert all(d.input_noise_std == input_noise_std for d in model.discriminators.values())
+    return {name: float(value) for name, value in model.train_step(_images()).items()}
+
+  plain, noisy = first_step_losses(0.0), first_step_losses(0.5)
+  assert all(np.isfinite(value) for value in noisy.values())
+  # Reconstruction comes first and draws no discriminator noise.
+  assert plain["nll"] == noisy["nll"]
+  assert plain["discriminator_loss"] != noisy["discriminator_loss"]
+  assert plain["generator_loss"] != noisy["generator_loss"]
 
 
 def _normalized_semi_config(**phases):
