@@ -61,6 +61,7 @@ ADDED_FIELDS = {
     "model.phases.supervised_max_shift": 0,
     "model.phases.supervised_noise_std": None,
     "model.phases.adversarial_noise_std": None,
+    "model.phases.labeled_reconstruction_weight": 0.0,
     "data.labels_seed": None,
 }
 

@@ -237,6 +237,16 @@ class PhaseConfig:
   alone (the discriminator's data codes and the generator's step): with
   both levels set, the noise outside the supervised phase is parted into
   that of reconstruction and that of the game ("Round fifteen").
+
+  `labeled_reconstruction_weight` (not in the paper, whose reconstruction
+  phase sees only the unlabelled batch; 0 keeps it) adds to the reconstruction
+  loss that weight times the mean NLL of the labelled batch decoded from its
+  true labels as one-hot categories (its other code components from the
+  encoder), as the generative semi-supervised models do with observed labels.
+  The decoder then learns what each category looks like from the labels, and
+  an unlabelled image whose code names the wrong category reconstructs worse,
+  so the conditioning path's gradient pulls its code towards its class (a
+  candidate remedy of RESULTS.md's "Round twenty-five").
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4
@@ -252,6 +262,7 @@ class PhaseConfig:
   supervised_max_shift: int = 0
   supervised_noise_std: Optional[float] = None
   adversarial_noise_std: Optional[float] = None
+  labeled_reconstruction_weight: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,10 +16,11 @@ from pixelgan_tf.factorized_decoder import FactorizedDecoder
 from pixelgan_tf.likelihoods import bits_per_dim
 
 # Phase ids, used to give every phase its own noise stream (and the labelled
-# images' shifts, and the discriminators' input noise in either adversarial phase,
-# streams of their own, so that the encoder's noise does not depend on them).
+# images' shifts, the discriminators' input noise in either adversarial phase and
+# the labelled reconstruction streams of their own, so that the encoder's noise in
+# the other phases does not depend on them). `phase_seed` allows 8.
 (RECONSTRUCTION, DISCRIMINATOR, GENERATOR, SUPERVISED, SUPERVISED_SHIFT,
- DISCRIMINATOR_INPUT_NOISE, GENERATOR_INPUT_NOISE) = range(7)
+ DISCRIMINATOR_INPUT_NOISE, GENERATOR_INPUT_NOISE, LABELED_RECONSTRUCTION) = range(8)
 # The phases of the adversarial game on the code.
 ADVERSARIAL_PHASES = ("discriminator", "generator")
 # The `PhaseConfig` fields that set the encoder's noise level in some phases alone.
@@ -76,6 +77,14 @@ def validate(config: ModelConfig) -> None:
                      f"pixels for {shape[0]}x{shape[1]} images, got {shift}.")
   for field in PHASE_NOISE_FIELDS:
     _validate_phase_noise(config, field)
+  if config.phases.labeled_reconstruction_weight < 0:
+    raise ValueError(f"model.phases.labeled_reconstruction_weight must be >= 0, got "
+                     f"{config.phases.labeled_reconstruction_weight}.")
+  if config.phases.labeled_reconstruction_weight > 0 and not config.num_classes:
+    raise ValueError(f"model.phases.labeled_reconstruction_weight="
+                     f"{config.phases.labeled_reconstruction_weight} decodes labelled images "
+                     f"from their labels, but the model trains without labels "
+                     f"(num_classes=0): leave it 0.")
   if config.discriminator.input_noise_std < 0:
     raise ValueError(f"model.discriminator.input_noise_std must be >= 0, got "
                      f"{config.discriminator.input_noise_std}.")
@@ -177,7 +186,8 @@ class PixelGANAutoencoder(keras.Model):
           for name in self.prior.names}
     self.trackers = {name: keras.metrics.Mean(name=name) for name in (
         "nll", "bits_per_dim", "discriminator_loss", "discriminator_accuracy",
-        "generator_loss", "supervised_loss", "supervised_accuracy", "error")}
+        "generator_loss", "supervised_loss", "supervised_accuracy", "labeled_nll",
+        "error")}
 
   # --- building ---------------------------------------------------------------
 
@@ -337,17 +347,41 @@ class PixelGANAutoencoder(keras.Model):
     outputs, code = self.encoder_outputs_and_code(images)
     return -self.decoder.log_prob(images, code), outputs
 
-  def reconstruction_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
-    """Phase 1: one step on -log p(x | z = f(x, n)). Returns per-image NLL [B]."""
+  def reconstruction_phase(self, images: tf.Tensor, labeled_images: Optional[tf.Tensor] = None,
+                           labels: Optional[tf.Tensor] = None) -> Dict[str, tf.Tensor]:
+    """Phase 1: one step on -log p(x | z = f(x, n)). Returns per-image NLL [B].
+
+    With `phases.labeled_reconstruction_weight` > 0 and a labelled batch
+    (images [L, H, W, C], int labels [L]), the loss also has that weight times
+    the labelled batch's mean NLL under its labels' one-hot codes
+    (`labeled_nll`); its mean is returned as 'labeled_nll'.
+    """
     optimizer = self.phase_optimizers["reconstruction"]
     seed = self._seed(RECONSTRUCTION)
+    weight = self.config.phases.labeled_reconstruction_weight
+    values = {}
     with tf.GradientTape() as tape:
       _, code = self.encoder_outputs_and_code(images, seed, training=True)
       nll = -self.decoder.log_prob(images, code)
-      loss = tf.reduce_mean(nll) / self._num_replicas()
-      scaled = optimizer.scale_loss(loss)
+      loss = tf.reduce_mean(nll)
+      if weight > 0 and labeled_images is not None:
+        values["labeled_nll"] = tf.reduce_mean(self.labeled_nll(labeled_images, labels))
+        loss += weight * values["labeled_nll"]
+      scaled = optimizer.scale_loss(loss / self._num_replicas())
     self._apply_gradients("reconstruction", tape, scaled)
-    return {"nll": nll}
+    return {"nll": nll, **values}
+
+  def labeled_nll(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """-log p(x | z) [L] of labelled images [L, H, W, C] whose categorical code is
+    their labels [L] as one-hot vectors; any other code component is the encoder's
+    (with its training noise)."""
+    outputs = {priors.CATEGORICAL: tf.one_hot(labels, self.config.num_classes)}
+    others = [name for name in self.encoder.code_sizes if name != priors.CATEGORICAL]
+    if others:
+      encoded = self.encoder_outputs(images, self._seed(LABELED_RECONSTRUCTION), training=True)
+      outputs.update({name: encoded[name] for name in others})
+    code = tf.cast(self.encoder.code(outputs), self.compute_dtype)
+    return -self.decoder.log_prob(images, code)
 
   def discriminator_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 2: one step of every discriminator, prior samples vs data codes.
@@ -439,8 +473,10 @@ class PixelGANAutoencoder(keras.Model):
   def train_step(self, data):
     data = self._as_batch(data)
     images = data["images"]
-    nll = self.reconstruction_phase(images)["nll"]
-    values = {"nll": nll, "bits_per_dim": bits_per_dim(nll, self.num_dims)}
+    reconstruction = self.reconstruction_phase(images, data.get("labeled_images"),
+                                               data.get("labels"))
+    nll = reconstruction.pop("nll")
+    values = {"nll": nll, "bits_per_dim": bits_per_dim(nll, self.num_dims), **reconstruction}
     if self.discriminators:
       values.update(self.discriminator_phase(images))
       values.update(self.generator_phase(images))

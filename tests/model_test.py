@@ -423,6 +423,9 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
     ({"encoder": EncoderConfig(dropout=1.0)}, "dropout must be in"),
     ({"discriminator": DiscriminatorConfig(input_noise_std=-1.0)},
      "model.discriminator.input_noise_std must be >= 0"),
+    ({"num_classes": 3, "phases": PhaseConfig(labeled_reconstruction_weight=-1.0)},
+     "labeled_reconstruction_weight must be >= 0"),
+    ({"phases": PhaseConfig(labeled_reconstruction_weight=1.0)}, "trains without labels"),
 ])
 def test_invalid_configurations(overrides, message):
   with pytest.raises(ValueError, match=message):
@@ -479,6 +482,51 @@ def test_the_discriminators_input_noise_acts_in_both_adversarial_phases():
   assert plain["nll"] == noisy["nll"]
   assert plain["discriminator_loss"] != noisy["discriminator_loss"]
   assert plain["generator_loss"] != noisy["generator_loss"]
+
+
+def _labeled_batch(labels=(0, 1, 2, 0) * 4):
+  return {"images": _images(), "labeled_images": _images(seed=1),
+          "labels": tf.constant(labels, tf.int32)}
+
+
+def test_the_labeled_reconstruction_decodes_labelled_images_from_their_labels():
+  model = _model(_semi_config())
+  batch = _labeled_batch()
+  expected = -model.decoder.log_prob(batch["labeled_images"], tf.one_hot(batch["labels"], 3))
+  np.testing.assert_allclose(model.labeled_nll(batch["labeled_images"], batch["labels"]),
+                             expected, rtol=1e-6)
+  # The code is the label's, not the encoder's: another label, another NLL.
+  other = model.labeled_nll(batch["labeled_images"], (batch["labels"] + 1) % 3)
+  assert np.abs(other.numpy() - expected.numpy()).max() > 1e-4
+
+
+def test_the_labeled_reconstruction_keeps_the_encoders_other_code_components():
+  config = _config(num_classes=3, prior=PriorConfig(kind="gaussian_categorical", dim=2,
+                                                    categories=3))
+  model = _model(config)
+  batch = _labeled_batch()
+  images, labels = batch["labeled_images"], batch["labels"]
+  with_style = model.labeled_nll(images, labels)
+  without_style = -model.decoder.log_prob(
+      images, tf.concat([tf.one_hot(labels, 3), tf.zeros([16, 2])], axis=-1))
+  assert np.isfinite(with_style.numpy()).all()
+  assert np.abs(with_style.numpy() - without_style.numpy()).max() > 1e-4
+
+
+def test_the_labeled_reconstruction_weight_reaches_the_reconstruction_loss():
+  def first_step(weight):
+    keras.utils.set_random_seed(2)   # the same weights for both
+    config = dataclasses.replace(_semi_config(),
+                                 phases=PhaseConfig(labeled_reconstruction_weight=weight))
+    model = _model(config)
+    values = {k: float(v) for k, v in model.train_step(_labeled_batch()).items()}
+    return values, _snapshot(model.decoder.trainable_variables)
+
+  (plain, plain_decoder), (weighted, weighted_decoder) = first_step(0.0), first_step(1.0)
+  assert "labeled_nll" not in plain and np.isfinite(weighted["labeled_nll"])
+  # The unlabelled NLL is measured before the step, so it is the same in both.
+  assert plain["nll"] == weighted["nll"]
+  assert any(np.abs(plain_decoder[k] - weighted_decoder[k]).max() > 0 for k in plain_decoder)
 
 
 def _normalized_semi_config(**phases):
