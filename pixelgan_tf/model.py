@@ -473,10 +473,8 @@ class PixelGANAutoencoder(keras.Model):
   def train_step(self, data):
     data = self._as_batch(data)
     images = data["images"]
-    reconstruction = self.reconstruction_phase(images, data.get("labeled_images"),
-                                               data.get("labels"))
-    nll = reconstruction.pop("nll")
-    values = {"nll": nll, "bits_per_dim": bits_per_dim(nll, self.num_dims), **reconstruction}
+    values = self.reconstruction_phase(images, data.get("labeled_images"), data.get("labels"))
+    values["bits_per_dim"] = bits_per_dim(values["nll"], self.num_dims)
     if self.discriminators:
       values.update(self.discriminator_phase(images))
       values.update(self.generator_phase(images))
