@@ -62,6 +62,7 @@ ADDED_FIELDS = {
     "model.phases.supervised_noise_std": None,
     "model.phases.adversarial_noise_std": None,
     "model.phases.labeled_reconstruction_weight": 0.0,
+    "model.phases.labeled_reconstruction_code": "labels",
     "data.labels_seed": None,
 }
 

@@ -22,6 +22,7 @@ Dataset = Literal["mnist", "fashion_mnist", "svhn_cropped", "cifar10", "smallnor
 JitCompile = Literal["auto", "on", "off"]
 AdversarialOptimizer = Literal["adam", "sgd"]
 SupervisedVariables = Literal["encoder", "head"]
+LabeledReconstructionCode = Literal["labels", "encoder"]
 MixedPrecision = Literal["off", "float16", "bfloat16"]
 
 LIKELIHOODS = typing.get_args(Likelihood)
@@ -248,7 +249,11 @@ class PhaseConfig:
   an unlabelled image whose code names the wrong category reconstructs worse,
   so the conditioning path's gradient pulls its code towards its class. At 1
   it put the 20-label map right on two seeds of five by step 300 (RESULTS.md,
-  "Round twenty-five").
+  "Round twenty-five"). `labeled_reconstruction_code` is the code the labelled
+  batch is decoded from: 'labels' (the one-hot labels, as above) or 'encoder'
+  (the encoder's own code, as for the unlabelled batch). 'encoder' is the
+  control that keeps the extra images and drops the labels, so that a
+  difference between the two is the labels' ("Round twenty-six").
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4
@@ -265,6 +270,7 @@ class PhaseConfig:
   supervised_noise_std: Optional[float] = None
   adversarial_noise_std: Optional[float] = None
   labeled_reconstruction_weight: float = 0.0
+  labeled_reconstruction_code: LabeledReconstructionCode = "labels"
 
 
 @dataclasses.dataclass(frozen=True)

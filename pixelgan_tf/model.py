@@ -85,6 +85,12 @@ def validate(config: ModelConfig) -> None:
                      f"{config.phases.labeled_reconstruction_weight} decodes labelled images "
                      f"from their labels, but the model trains without labels "
                      f"(num_classes=0): leave it 0.")
+  if (config.phases.labeled_reconstruction_code != "labels"
+      and not config.phases.labeled_reconstruction_weight):
+    raise ValueError(f"model.phases.labeled_reconstruction_code="
+                     f"{config.phases.labeled_reconstruction_code!r} has no effect while "
+                     f"model.phases.labeled_reconstruction_weight is 0: set the weight, or "
+                     f"leave the code 'labels'.")
   if config.discriminator.input_noise_std < 0:
     raise ValueError(f"model.discriminator.input_noise_std must be >= 0, got "
                      f"{config.discriminator.input_noise_std}.")
@@ -353,8 +359,8 @@ class PixelGANAutoencoder(keras.Model):
 
     With `phases.labeled_reconstruction_weight` > 0 and a labelled batch
     (images [L, H, W, C], int labels [L]), the loss also has that weight times
-    the labelled batch's mean NLL under its labels' one-hot codes
-    (`labeled_nll`); its mean is returned as 'labeled_nll'.
+    the labelled batch's mean NLL under the code `phases.labeled_reconstruction_code`
+    names (`labeled_nll`); its mean is returned as 'labeled_nll'.
     """
     optimizer = self.phase_optimizers["reconstruction"]
     seed = self._seed(RECONSTRUCTION)
@@ -372,13 +378,21 @@ class PixelGANAutoencoder(keras.Model):
     return {"nll": nll, **values}
 
   def labeled_nll(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
-    """-log p(x | z) [L] of labelled images [L, H, W, C] whose categorical code is
-    their labels [L] as one-hot vectors; any other code component is the encoder's
-    (with its training noise)."""
+    """-log p(x | z) [L] of labelled images [L, H, W, C].
+
+    With `phases.labeled_reconstruction_code` 'labels', the categorical code is
+    the labels [L] as one-hot vectors and any other component is the encoder's;
+    with 'encoder', the whole code is the encoder's, the labels unused. The
+    encoder runs with its training noise, seeded apart from the unlabelled batch's.
+    """
+    seed = self._seed(LABELED_RECONSTRUCTION)
+    if self.config.phases.labeled_reconstruction_code == "encoder":
+      _, code = self.encoder_outputs_and_code(images, seed, training=True)
+      return -self.decoder.log_prob(images, code)
     outputs = {priors.CATEGORICAL: tf.one_hot(labels, self.config.num_classes)}
     others = [name for name in self.encoder.code_sizes if name != priors.CATEGORICAL]
     if others:
-      encoded = self.encoder_outputs(images, self._seed(LABELED_RECONSTRUCTION), training=True)
+      encoded = self.encoder_outputs(images, seed, training=True)
       outputs.update({name: encoded[name] for name in others})
     code = tf.cast(self.encoder.code(outputs), self.compute_dtype)
     return -self.decoder.log_prob(images, code)

@@ -426,6 +426,8 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
     ({"num_classes": 3, "phases": PhaseConfig(labeled_reconstruction_weight=-1.0)},
      "labeled_reconstruction_weight must be >= 0"),
     ({"phases": PhaseConfig(labeled_reconstruction_weight=1.0)}, "trains without labels"),
+    ({"num_classes": 3, "phases": PhaseConfig(labeled_reconstruction_code="encoder")},
+     "has no effect while model.phases.labeled_reconstruction_weight is 0"),
 ])
 def test_invalid_configurations(overrides, message):
   with pytest.raises(ValueError, match=message):
@@ -511,6 +513,22 @@ def test_the_labeled_reconstruction_keeps_the_encoders_other_code_components():
       images, tf.concat([tf.one_hot(labels, 3), tf.zeros([16, 2])], axis=-1))
   assert np.isfinite(with_style.numpy()).all()
   assert np.abs(with_style.numpy() - without_style.numpy()).max() > 1e-4
+
+
+def test_the_labeled_reconstruction_control_decodes_from_the_encoders_code():
+  config = dataclasses.replace(_semi_config(), phases=PhaseConfig(
+      labeled_reconstruction_weight=1.0, labeled_reconstruction_code="encoder"))
+  model = _model(config)
+  batch = _labeled_batch()
+  images, labels = batch["labeled_images"], batch["labels"]
+  seed = model._seed(model_module.LABELED_RECONSTRUCTION)
+  _, code = model.encoder_outputs_and_code(images, seed, training=True)
+  from_encoder = model.labeled_nll(images, labels)
+  np.testing.assert_allclose(from_encoder, -model.decoder.log_prob(images, code), rtol=1e-6)
+  # The labels are unused: other labels give the same NLL, and the one-hot code another.
+  np.testing.assert_array_equal(from_encoder, model.labeled_nll(images, (labels + 1) % 3))
+  from_labels = -model.decoder.log_prob(images, tf.one_hot(labels, 3))
+  assert np.abs(from_encoder.numpy() - from_labels.numpy()).max() > 1e-4
 
 
 def test_the_labeled_reconstruction_weight_reaches_the_reconstruction_loss():
