@@ -345,12 +345,14 @@ class PixelGANAutoencoder(keras.Model):
     outputs = self.encoder_outputs(images, seed, training)
     return outputs, self.encoder.code(outputs)
 
-  def nll_and_encoder_outputs(self, images: tf.Tensor):
-    """(NLL [B] in nats under the deterministic code, `encoder_outputs` or None).
+  def nll_and_encoder_outputs(self, images: tf.Tensor, seed=None, training=False):
+    """(NLL [B] in nats of images [B, H, W, C] under their code, `encoder_outputs` or None).
 
-    One encoder pass serves both, for evaluations that also classify.
+    The code is the deterministic one by default (seed None), as evaluation
+    wants; the training phases pass their noise seed and `training`. One
+    encoder pass serves both, for evaluations that also classify.
     """
-    outputs, code = self.encoder_outputs_and_code(images)
+    outputs, code = self.encoder_outputs_and_code(images, seed, training)
     return -self.decoder.log_prob(images, code), outputs
 
   def reconstruction_phase(self, images: tf.Tensor, labeled_images: Optional[tf.Tensor] = None,
@@ -367,8 +369,7 @@ class PixelGANAutoencoder(keras.Model):
     weight = self.config.phases.labeled_reconstruction_weight
     values = {}
     with tf.GradientTape() as tape:
-      _, code = self.encoder_outputs_and_code(images, seed, training=True)
-      nll = -self.decoder.log_prob(images, code)
+      nll, _ = self.nll_and_encoder_outputs(images, seed, training=True)
       loss = tf.reduce_mean(nll)
       if weight > 0 and labeled_images is not None:
         values["labeled_nll"] = tf.reduce_mean(self.labeled_nll(labeled_images, labels))
@@ -387,8 +388,7 @@ class PixelGANAutoencoder(keras.Model):
     """
     seed = self._seed(LABELED_RECONSTRUCTION)
     if self.config.phases.labeled_reconstruction_code == "encoder":
-      _, code = self.encoder_outputs_and_code(images, seed, training=True)
-      return -self.decoder.log_prob(images, code)
+      return self.nll_and_encoder_outputs(images, seed, training=True)[0]
     outputs = {priors.CATEGORICAL: tf.one_hot(labels, self.config.num_classes)}
     others = [name for name in self.encoder.code_sizes if name != priors.CATEGORICAL]
     if others:
