@@ -63,6 +63,7 @@ ADDED_FIELDS = {
     "model.phases.adversarial_noise_std": None,
     "model.phases.labeled_reconstruction_weight": 0.0,
     "model.phases.labeled_reconstruction_code": "labels",
+    "model.phases.adversarial_batch_fraction": 1.0,
     "data.labels_seed": None,
 }
 

@@ -256,6 +256,14 @@ class PhaseConfig:
   'labels' on 20 and 50 labels: the supervised phase makes the encoder's code
   right on the labelled images, so what repairs a map is that the decoder
   sees them with their right category ("Round twenty-six").
+
+  `adversarial_batch_fraction` (not in the paper, whose phases share one
+  batch; 1 keeps it) gives the discriminator and the generator phases only
+  the first that fraction of each replica's unlabelled batch, which must make
+  a whole number of images. With `data.batch_size` doubled and a fraction of
+  0.5, reconstruction sees twice the images while the game sees as many as
+  before: the control that tells whether the labelled reconstruction helps
+  through the images it adds or through reconstructing more of any images.
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4
@@ -273,6 +281,7 @@ class PhaseConfig:
   adversarial_noise_std: Optional[float] = None
   labeled_reconstruction_weight: float = 0.0
   labeled_reconstruction_code: LabeledReconstructionCode = "labels"
+  adversarial_batch_fraction: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)

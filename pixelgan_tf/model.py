@@ -91,6 +91,9 @@ def validate(config: ModelConfig) -> None:
                      f"{config.phases.labeled_reconstruction_code!r} has no effect while "
                      f"model.phases.labeled_reconstruction_weight is 0: set the weight, or "
                      f"leave the code 'labels'.")
+  if not 0.0 < config.phases.adversarial_batch_fraction <= 1.0:
+    raise ValueError(f"model.phases.adversarial_batch_fraction must be in (0, 1], got "
+                     f"{config.phases.adversarial_batch_fraction}.")
   if config.discriminator.input_noise_std < 0:
     raise ValueError(f"model.discriminator.input_noise_std must be >= 0, got "
                      f"{config.discriminator.input_noise_std}.")
@@ -443,6 +446,26 @@ class PixelGANAutoencoder(keras.Model):
     self._apply_gradients("generator", tape, scaled)
     return {"generator_loss": loss}
 
+  def adversarial_images(self, images: tf.Tensor) -> tf.Tensor:
+    """The game's batch: the first `phases.adversarial_batch_fraction` of images [B, H, W, C].
+
+    Returns images [B * fraction, H, W, C] (the batch itself at fraction 1).
+
+    Raises:
+      ValueError: if the batch's size is not static or the fraction of it is
+        not a whole number of images, at least one.
+    """
+    fraction = self.config.phases.adversarial_batch_fraction
+    if fraction == 1.0:
+      return images
+    batch = images.shape[0]
+    count = None if batch is None else round(fraction * batch)
+    if count is None or count < 1 or abs(count - fraction * batch) > 1e-6:
+      raise ValueError(f"model.phases.adversarial_batch_fraction={fraction} of a batch of "
+                       f"{batch} images is not a whole number of images: choose a fraction "
+                       f"that divides each replica's data.batch_size.")
+    return images[:count]
+
   def supervised_phase(self, images: tf.Tensor, labels: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 4: one step of the categorical head's cross-entropy on labelled images.
 
@@ -490,8 +513,9 @@ class PixelGANAutoencoder(keras.Model):
     values = self.reconstruction_phase(images, data.get("labeled_images"), data.get("labels"))
     values["bits_per_dim"] = bits_per_dim(values["nll"], self.num_dims)
     if self.discriminators:
-      values.update(self.discriminator_phase(images))
-      values.update(self.generator_phase(images))
+      game_images = self.adversarial_images(images)
+      values.update(self.discriminator_phase(game_images))
+      values.update(self.generator_phase(game_images))
     if "labels" in data:
       if not self.config.num_classes:
         raise ValueError("Got labels, but the model was configured with num_classes=0.")

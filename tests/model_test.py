@@ -421,6 +421,10 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
     ({"phases": PhaseConfig(sgd_momentum=1.0)}, "sgd_momentum must be in"),
     ({"encoder": EncoderConfig(logit_scale=2.0)}, "set model.encoder.normalize_logits=true"),
     ({"encoder": EncoderConfig(dropout=1.0)}, "dropout must be in"),
+    ({"phases": PhaseConfig(adversarial_batch_fraction=0.0)},
+     "adversarial_batch_fraction must be in \\(0, 1\\]"),
+    ({"phases": PhaseConfig(adversarial_batch_fraction=1.5)},
+     "adversarial_batch_fraction must be in \\(0, 1\\]"),
     ({"discriminator": DiscriminatorConfig(input_noise_std=-1.0)},
      "model.discriminator.input_noise_std must be >= 0"),
     ({"num_classes": 3, "phases": PhaseConfig(labeled_reconstruction_weight=-1.0)},
@@ -545,6 +549,40 @@ def test_the_labeled_reconstruction_weight_reaches_the_reconstruction_loss():
   # The unlabelled NLL is measured before the step, so it is the same in both.
   assert plain["nll"] == weighted["nll"]
   assert any(np.abs(plain_decoder[k] - weighted_decoder[k]).max() > 0 for k in plain_decoder)
+
+
+def _game_batches(fraction, batch):
+  """The images train_step hands each phase of a model with that game fraction."""
+  model = _model(_config(phases=PhaseConfig(adversarial_batch_fraction=fraction)))
+  seen = {}
+
+  def spy(phase):
+    run = getattr(model, phase)
+
+    def record(images, *args):
+      seen[phase] = images.numpy()
+      return run(images, *args)
+    setattr(model, phase, record)
+
+  for phase in ("reconstruction_phase", "discriminator_phase", "generator_phase"):
+    spy(phase)
+  model.train_step(batch)
+  return seen
+
+
+def test_the_game_sees_the_first_fraction_of_the_unlabelled_batch():
+  images = _images(batch=16)
+  seen = _game_batches(0.25, images)
+  np.testing.assert_array_equal(seen["reconstruction_phase"], images)
+  np.testing.assert_array_equal(seen["discriminator_phase"], images[:4])
+  np.testing.assert_array_equal(seen["generator_phase"], images[:4])
+  whole = _game_batches(1.0, images)
+  np.testing.assert_array_equal(whole["discriminator_phase"], images)
+
+
+def test_a_game_fraction_that_is_not_a_whole_number_of_images_is_refused():
+  with pytest.raises(ValueError, match="batch of 16 images is not a whole number"):
+    _game_batches(0.3, _images(batch=16))
 
 
 def _normalized_semi_config(**phases):
