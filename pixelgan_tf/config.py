@@ -167,7 +167,9 @@ class DiscriminatorConfig:
   """MLP on the code, one per prior component: hidden ReLU layers, one logit.
 
   Attributes:
-    hidden_units: widths of the hidden layers.
+    hidden_units: widths of the hidden layers. 2 x 1000, the AAE paper's, named
+      the 20-label categories better than 2 x 256 or 2 x 2000 (RESULTS.md,
+      "Round twenty-eight").
     batch_mean: also show it each batch's mean code, so that it sees how the
       batch uses the categories (opt-in, not in the paper; RESULTS.md "Round
       three").
@@ -249,9 +251,11 @@ class PhaseConfig:
   an unlabelled image whose code names the wrong category reconstructs worse,
   so the conditioning path's gradient pulls its code towards its class. At 1
   it put the 20-label map right on two seeds of five by step 300 (RESULTS.md,
-  "Round twenty-five"). `labeled_reconstruction_code` is the code the labelled
-  batch is decoded from: 'labels' (the one-hot labels, as above) or 'encoder'
-  (the encoder's own code, as for the unlabelled batch), the control that
+  "Round twenty-five"), the same two on another machine; 0.3 did nearly as
+  much and 3 less ("Round twenty-seven", "Round twenty-eight").
+  `labeled_reconstruction_code` is the code the labelled batch is decoded
+  from: 'labels' (the one-hot labels, as above) or 'encoder' (the encoder's
+  own code, as for the unlabelled batch), the control that
   keeps the extra images and drops the one-hot codes. It did as well as
   'labels' on 20 and 50 labels: the supervised phase makes the encoder's code
   right on the labelled images, so what repairs a map is that the decoder
@@ -264,8 +268,7 @@ class PhaseConfig:
   0.5, reconstruction sees twice the images while the game sees as many as
   before: the control that tells whether the labelled reconstruction helps
   through the images it adds or through reconstructing more of any images.
-  It repaired no map with 20 or 50 labels, and the labelled reconstruction at
-  weight 3 did less than at 1 (RESULTS.md, "Round twenty-seven").
+  It repaired no map with 20 or 50 labels (RESULTS.md, "Round twenty-seven").
   """
   reconstruction_learning_rate: float = 1e-3
   discriminator_learning_rate: float = 1e-4
