@@ -64,6 +64,7 @@ ADDED_FIELDS = {
     "model.phases.labeled_reconstruction_weight": 0.0,
     "model.phases.labeled_reconstruction_code": "labels",
     "model.phases.adversarial_batch_fraction": 1.0,
+    "model.decoder.coordinate_channels": False,
     "data.labels_seed": None,
 }
 

@@ -48,6 +48,11 @@ class DecoderConfig:
     num_mixtures: logistic components per sub-pixel ('logistic_mixture').
     conditioning: 'none', 'location_invariant', 'location_dependent' or 'both'.
     conditioning_map_channels: channels of the map m(z) (location-dependent).
+    coordinate_channels: feed the stem each pixel's row and column (scaled to
+      [-1, 1]) beside the image, so that a decoder whose field is smaller than
+      the digit knows where it draws (CoordConv, Liu et al. 2018; not in the
+      paper). A location-invariant code can then pick a shape, not only a stroke
+      texture; positions are no pixel values, so the decoder stays causal.
   """
   num_layers: int = 4
   filters: int = 32
@@ -58,6 +63,7 @@ class DecoderConfig:
   num_mixtures: int = 5
   conditioning: Conditioning = "none"
   conditioning_map_channels: int = 16
+  coordinate_channels: bool = False
 
 
 DECODER_PRESETS = {

@@ -31,8 +31,9 @@ class PixelCNNDecoder(keras.Model):
   """Gated PixelCNN with optional conditioning on a code h (the PixelGAN decoder).
 
   Layout: a type-A stem (a vertical and a horizontal `CausalConv2D` that do not
-  see the current pixel, fed the normalized image and a channel of ones that
-  marks the border), `num_layers` type-B `GatedPixelCNNBlock`s, and a
+  see the current pixel, fed the normalized image, a channel of ones that
+  marks the border and, with `coordinate_channels`, each pixel's row and
+  column), `num_layers` type-B `GatedPixelCNNBlock`s, and a
   `ChannelAutoregressiveHead` that orders the channels of a pixel R -> G -> B.
   Conditioning (van den Oord et al. 2016): a location-invariant bias from h
   (eq. 4), a location-dependent bias from the map s = m(h) (eq. 5), or both,
@@ -50,7 +51,8 @@ class PixelCNNDecoder(keras.Model):
     likelihood: 'bernoulli', 'categorical' or 'logistic_mixture'.
     num_mixtures: components of the logistic mixture.
     num_layers, filters, vertical_kernel_size, horizontal_kernel_size,
-    head_units, conditioning, conditioning_map_channels: see `DecoderConfig`.
+    head_units, conditioning, conditioning_map_channels, coordinate_channels:
+      see `DecoderConfig`.
     conditioning_dim: size of the code h; 0 for an unconditional decoder.
 
   Call args:
@@ -73,6 +75,7 @@ class PixelCNNDecoder(keras.Model):
                head_units: Optional[int] = None,
                conditioning: str = "none",
                conditioning_map_channels: int = 16,
+               coordinate_channels: bool = False,
                conditioning_dim: int = 0,
                **kwargs):
     super().__init__(**kwargs)
@@ -102,6 +105,7 @@ class PixelCNNDecoder(keras.Model):
     self.head_units = int(head_units or filters)
     self.conditioning = conditioning
     self.conditioning_map_channels = int(conditioning_map_channels)
+    self.coordinate_channels = bool(coordinate_channels)
     self.conditioning_dim = int(conditioning_dim)
 
     self.pixel_likelihood = likelihoods.get(likelihood, self.num_mixtures)
@@ -157,7 +161,7 @@ class PixelCNNDecoder(keras.Model):
     self._check_inputs(images, conditioning)
     x = tf.cast(self.pixel_likelihood.normalize(images), self.compute_dtype)
     # A channel of ones lets the stem tell zero padding from a zero pixel.
-    stem_input = tf.concat([x, tf.ones_like(x[..., :1])], axis=-1)
+    stem_input = tf.concat([x, tf.ones_like(x[..., :1]), *self._coordinates(x)], axis=-1)
     v = self.vertical_stem(stem_input)
     h = self.horizontal_stem(stem_input)
     conditioning_map = None
@@ -169,6 +173,22 @@ class PixelCNNDecoder(keras.Model):
     for block in self.blocks:
       v, h = block((v, h), conditioning=vector, conditioning_map=conditioning_map)
     return self.head(h, x)
+
+  def _coordinates(self, x) -> list:
+    """[] without `coordinate_channels`, else [grid]: grid [B, H, W, 2] holds each
+    pixel's row and column of x [B, H, W, C], scaled to [-1, 1]."""
+    if not self.coordinate_channels:
+      return []
+    height, width = self.image_shape[:2]
+    rows = tf.linspace(-1.0, 1.0, height) if height > 1 else tf.zeros([1])
+    columns = tf.linspace(-1.0, 1.0, width) if width > 1 else tf.zeros([1])
+    grid = tf.stack(tf.meshgrid(rows, columns, indexing="ij"), axis=-1)   # [H, W, 2]
+    grid = tf.broadcast_to(tf.cast(grid, x.dtype), tf.concat([tf.shape(x)[:1], grid.shape], 0))
+    return [grid]
+
+  def _stem_channels(self) -> int:
+    """Channels the stem reads: the image's, the ones channel and the coordinates."""
+    return self.image_shape[-1] + 1 + (2 if self.coordinate_channels else 0)
 
   def compute_output_shape(self, images_shape, conditioning_shape=None):
     return tuple(images_shape) + (self.pixel_likelihood.params_per_subpixel,)
@@ -200,11 +220,11 @@ class PixelCNNDecoder(keras.Model):
     Counts every convolution and dense layer; element-wise gates excluded.
     """
     conditioning_dim = self.conditioning_dim
-    height, width, channels = self.image_shape
+    height, width = self.image_shape[:2]
     pixels = height * width
     f = self.filters
-    per_pixel = (self.vertical_stem.macs_per_position(channels + 1)
-                 + self.horizontal_stem.macs_per_position(channels + 1)
+    per_pixel = (self.vertical_stem.macs_per_position(self._stem_channels())
+                 + self.horizontal_stem.macs_per_position(self._stem_channels())
                  + sum(block.macs_per_position() for block in self.blocks)
                  + self.head.macs_per_position(f))
     per_image = 0
@@ -232,6 +252,7 @@ class PixelCNNDecoder(keras.Model):
         "head_units": self.head_units,
         "conditioning": self.conditioning,
         "conditioning_map_channels": self.conditioning_map_channels,
+        "coordinate_channels": self.coordinate_channels,
         "conditioning_dim": self.conditioning_dim,
     })
     return config

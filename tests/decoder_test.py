@@ -116,6 +116,39 @@ def test_unconditional_decoder_has_no_conditioning_weights():
   assert plain.count_params() < conditional.count_params()
 
 
+def test_coordinate_channels_keep_the_decoder_causal():
+  decoder = _decoder("bernoulli", 1, "location_invariant", size=10, coordinate_channels=True)
+  _assert_decoder_causal(decoder, _images("bernoulli", 1, size=10), _code("location_invariant"))
+
+
+@pytest.mark.parametrize("coordinate_channels", [False, True])
+def test_coordinate_channels_tell_interior_positions_apart(coordinate_channels):
+  # On a blank image, two pixels whose fields lie wholly inside the image see
+  # the same inputs: only the coordinates can make their outputs differ.
+  decoder = _decoder("bernoulli", 1, "location_invariant", size=16,
+                     coordinate_channels=coordinate_channels)
+  field = decoder.receptive_field()
+  assert field["rows_above"] < 8 and field["columns_each_side"] < 5
+  out = decoder(tf.zeros([1, 16, 16, 1]), _code("location_invariant", batch=1)).numpy()
+  first, second = out[0, 9, 6], out[0, 11, 9]
+  assert np.allclose(first, second) != coordinate_channels
+
+
+def test_coordinate_channels_add_stem_weights_only():
+  plain = _decoder("bernoulli", 1, "location_invariant")
+  placed = _decoder("bernoulli", 1, "location_invariant", coordinate_channels=True)
+  images, code = _images("bernoulli", 1), _code("location_invariant")
+  plain(images, code)
+  placed(images, code)
+  def within(weight):
+    return weight.path.split("/", 1)[1]
+  shapes = {within(w): w.shape for w in plain.weights}
+  assert sorted(shapes) == sorted(within(w) for w in placed.weights)
+  grown = sorted(within(w) for w in placed.weights if shapes[within(w)] != w.shape)
+  assert grown == ["horizontal_stem/kernel", "vertical_stem/kernel"]
+  assert placed.macs_per_image() > plain.macs_per_image()
+
+
 def test_log_prob_is_the_likelihood_of_the_output():
   decoder = _decoder("categorical", 3, "none")
   images = _images("categorical", 3)
@@ -173,9 +206,10 @@ def test_bad_calls():
     conditional(_images("bernoulli", 1), tf.zeros([2, 5]))
 
 
-@pytest.mark.parametrize("conditioning", ["none", "both"])
-def test_keras_file_round_trip(tmp_path, conditioning):
-  decoder = _decoder("logistic_mixture", 3, conditioning)
+@pytest.mark.parametrize("conditioning,coordinate_channels",
+                         [("none", False), ("both", False), ("both", True)])
+def test_keras_file_round_trip(tmp_path, conditioning, coordinate_channels):
+  decoder = _decoder("logistic_mixture", 3, conditioning, coordinate_channels=coordinate_channels)
   images, code = _images("logistic_mixture", 3), _code(conditioning)
   expected = decoder(images, code).numpy()
   path = str(tmp_path / "decoder.keras")

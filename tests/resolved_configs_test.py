@@ -84,6 +84,9 @@ def _with_the_deep_cluster_decoder(values: dict, preset: str) -> dict:
   conditioning = values["model"]["decoder"]["conditioning"]
   decoder = json.loads(json.dumps(config_lib.to_dict(
       config_lib.decoder_preset("mnist_cpu_deep", conditioning=conditioning))))
+  for path, default in ADDED_FIELDS:
+    if path[:-1] == ("model", "decoder"):
+      assert decoder.pop(path[-1]) == default, ".".join(path)
   return {**values, "model": {**values["model"], "decoder": decoder}}
 
 
