@@ -53,12 +53,18 @@ def _resolved(config) -> dict:
     return {"error": str(error)}
 
 
-def _as_json(config) -> dict:
-  """The config as the snapshot stores it (tuples as lists), without `ADDED_FIELDS`."""
+def _as_json(config, within=()) -> dict:
+  """A config (or dataclass) as the snapshot stores it (tuples as lists), without `ADDED_FIELDS`.
+
+  `within` is the path of `config` in an experiment's config (("model", "decoder")
+  for a `DecoderConfig`): only the added fields under it are dropped.
+  """
   values = json.loads(json.dumps(config_lib.to_dict(config)))
   for path, default in ADDED_FIELDS:
+    if path[:len(within)] != within:
+      continue
     parent = values
-    for part in path[:-1]:
+    for part in path[len(within):-1]:
       parent = parent[part]
     assert parent.pop(path[-1]) == default, ".".join(path)
   return values
@@ -82,11 +88,8 @@ def _with_the_deep_cluster_decoder(values: dict, preset: str) -> dict:
   if preset != "mnist_cluster" or "model" not in values:
     return values
   conditioning = values["model"]["decoder"]["conditioning"]
-  decoder = json.loads(json.dumps(config_lib.to_dict(
-      config_lib.decoder_preset("mnist_cpu_deep", conditioning=conditioning))))
-  for path, default in ADDED_FIELDS:
-    if path[:-1] == ("model", "decoder"):
-      assert decoder.pop(path[-1]) == default, ".".join(path)
+  decoder = _as_json(config_lib.decoder_preset("mnist_cpu_deep", conditioning=conditioning),
+                     within=("model", "decoder"))
   return {**values, "model": {**values["model"], "decoder": decoder}}
 
 
