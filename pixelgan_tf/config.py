@@ -54,7 +54,7 @@ class DecoderConfig:
       paper), meant to let a location-invariant code pick a shape, not only a
       stroke texture. Positions are no pixel values, so the decoder stays
       causal. Measured at step 500 (RESULTS.md, "Round twenty-nine"): a
-      likelihood 5-8 nats better, and less pure categories with 50 and 100
+      likelihood 4.5-8 nats better, and less pure categories with 50 and 100
       labels, so it is off in every preset.
   """
   num_layers: int = 4
