@@ -7,6 +7,13 @@ from run to run, and the adversarial game amplifies the last-digit
 differences into points of test error (RESULTS.md, "Repeatable seeds"). One
 intra-op thread removes that order; TensorFlow's op determinism does the same
 for the GPU kernels that have a deterministic version and refuses the others.
+
+How far that holds was measured (RESULTS.md, finding 49): a `mnist_semi` run
+repeats for about its first 100 steps, and two runs of one config on one
+machine then part, with their batches fed from memory too, while one step
+repeated from one state on one batch inside a process gives the same weights.
+The cause is not yet found (`experiments/weight_digests.py` finds where two
+runs part). Compare runs that part this way as two draws, not as one run twice.
 """
 
 import tensorflow as tf
