@@ -19,8 +19,12 @@ import sys
 from typing import Dict, List, Sequence
 
 from absl import app, flags
+import keras
+import numpy as np
+import tensorflow as tf
 
-from pixelgan_tf import config_overrides
+from pixelgan_tf import config_overrides, distribute, train
+from pixelgan_tf.callbacks import completed_steps
 
 
 def _define_flags() -> None:
@@ -74,12 +78,6 @@ def experiment_config(preset: str, labels, steps: int, every: int, data_dir, set
 def trace(config, workdir: str, materialize: bool, out=sys.stdout) -> None:
   """Trains `config` in the new run directory `workdir`, writing a line of digests
   every `train.steps_per_execution` steps to `out`."""
-  import keras
-  import numpy as np
-  import tensorflow as tf
-  from pixelgan_tf import distribute, train
-  from pixelgan_tf.callbacks import completed_steps
-
   opened = train.open_run(config, workdir)
   steps = config.train.steps
   model = opened.model
