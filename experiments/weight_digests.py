@@ -25,6 +25,8 @@ import tensorflow as tf
 
 from pixelgan_tf import config_overrides, distribute, train
 from pixelgan_tf.callbacks import completed_steps
+from pixelgan_tf.data import DataError
+from pixelgan_tf.run_directory import IncompatibleRunError
 
 
 def _define_flags() -> None:
@@ -66,12 +68,12 @@ def first_difference(a: Sequence[Dict[str, str]], b: Sequence[Dict[str, str]]) -
 
 def experiment_config(preset: str, labels, steps: int, every: int, data_dir, sets: List[str]):
   """The run to trace: `preset` with `sets`, repeatable, a digest every `every` steps."""
-  shortcuts = {"labels": labels} if labels is not None else {}
-  sets = ["train.deterministic=true", f"train.steps={steps}", f"train.eval_every={steps}",
+  shortcuts = {name: value for name, value in
+               {"labels": labels, "data_dir": data_dir, "steps": steps}.items()
+               if value is not None}
+  sets = ["train.deterministic=true", f"train.eval_every={steps}",
           f"train.steps_per_execution={every}", f"train.log_every={every}",
           "train.diagnose_every=0", *sets]
-  if data_dir:
-    sets.append(f"data.data_dir={data_dir}")
   return config_overrides.from_command_line(preset, shortcuts, sets)[0]
 
 
@@ -121,9 +123,12 @@ def main(argv):
     sys.exit("error: --workdir is required (a new run directory).")
   if options.steps % options.every:
     sys.exit(f"error: --steps={options.steps} is not a multiple of --every={options.every}.")
-  config = experiment_config(options.preset, options.labels, options.steps, options.every,
-                             options.data_dir, options.set)
-  trace(config, options.workdir, options.materialize)
+  try:
+    config = experiment_config(options.preset, options.labels, options.steps, options.every,
+                               options.data_dir, options.set)
+    trace(config, options.workdir, options.materialize)
+  except (ValueError, DataError, IncompatibleRunError) as error:
+    sys.exit(f"error: {error}")
 
 
 if __name__ == "__main__":

@@ -59,3 +59,19 @@ def test_a_live_and_a_materialized_run_of_one_config_print_the_same_digests(tmp_
           "optimizer/supervised"} <= set(live[0])
   assert live[0]["encoder"] != live[1]["encoder"]   # the weights move between digests
   assert weight_digests.first_difference(live, ahead)["first_unequal"] is None
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--steps=5", "--steps=5 is not a multiple of --every=2"),
+    ("--set=model.encoder.noise_std=loud", "model.encoder.noise_std"),
+])
+def test_bad_input_ends_in_one_line_that_names_it(tmp_path, flag, message):
+  output = subprocess.run(
+      [sys.executable, "-m", "experiments.weight_digests", "--preset=tiny", "--every=2",
+       f"--workdir={tmp_path / 'run'}", flag],
+      capture_output=True, text=True, cwd=ROOT, timeout=120,
+      env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+  assert output.returncode != 0
+  last = output.stderr.strip().splitlines()[-1]
+  assert last.startswith("error: ") and message in last, output.stderr[-2000:]
+  assert not (tmp_path / "run").exists()
