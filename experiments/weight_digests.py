@@ -10,7 +10,7 @@ the same flags should print the same lines; `--compare` names the last step at
 which they agree and the parts that differ first. `--materialize` feeds the
 first `--steps` batches from memory instead of the live input pipeline, which
 tells the pipeline's threads apart from the step's own arithmetic (RESULTS.md,
-finding 49).
+findings 49 and 50).
 """
 
 import hashlib

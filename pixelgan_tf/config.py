@@ -434,9 +434,9 @@ class TrainConfig:
       (`pixelgan_tf.diagnostics`, written to diagnostics.jsonl); 0: none.
     deterministic: make a seed repeat bit for bit (`pixelgan_tf.determinism`):
       one intra-op and one inter-op thread, and TensorFlow's deterministic
-      kernels. On a CPU a run then uses one core, so run one per core. A
-      `mnist_semi` run repeats so for about its first 100 steps only; then two
-      runs of one config part (RESULTS.md, finding 49).
+      kernels, and the training step as written rather than as TensorFlow's
+      Grappler rewrites it (that graph's op order races: RESULTS.md, finding
+      50). On a CPU a run then uses one core, so run one per core.
   """
   steps: int = 20000
   eval_every: int = 1000

@@ -8,12 +8,13 @@ differences into points of test error (RESULTS.md, "Repeatable seeds"). One
 intra-op thread removes that order; TensorFlow's op determinism does the same
 for the GPU kernels that have a deterministic version and refuses the others.
 
-How far that holds was measured (RESULTS.md, finding 49): a `mnist_semi` run
-repeats for about its first 100 steps, and two runs of one config on one
-machine then part, with their batches fed from memory too, while one step
-repeated from one state on one batch inside a process gives the same weights.
-The cause is not yet found (`experiments/weight_digests.py` finds where two
-runs part). Compare runs that part this way as two draws, not as one run twice.
+Those two alone repeat a `mnist_semi` run for only about its first 100
+steps (RESULTS.md, findings 49 and 50): the graph that TensorFlow's Grappler
+rewrites the training step into gives one step, from one state on one batch,
+one of two results that differ in the last digits, depending on the order in
+which its ops happen to run. Without Grappler the step gives one result, and
+the step is no slower on a CPU (bench/RESULTS.md), so repeatable runs turn
+it off.
 """
 
 import tensorflow as tf
@@ -41,3 +42,5 @@ def configure(deterministic: bool) -> None:
                      "already started with its own: set it in a fresh process, before any "
                      "TensorFlow op (launch/main.py does).") from error
   tf.config.experimental.enable_op_determinism()
+  # Functions traced from now on run as written, not as Grappler rewrites them.
+  tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})

@@ -1,4 +1,5 @@
-"""train.deterministic: one-thread pools and op determinism, set before the runtime starts."""
+"""train.deterministic: one-thread pools, op determinism and no Grappler, set before the
+runtime starts."""
 
 import dataclasses
 import json
@@ -28,6 +29,8 @@ _FRESH_PROCESS = textwrap.dedent("""
     print(json.dumps([tf.config.threading.get_intra_op_parallelism_threads(),
                       tf.config.threading.get_inter_op_parallelism_threads(),
                       is_op_determinism_enabled(),
+                      tf.config.optimizer.get_experimental_options().get(
+                          "disable_meta_optimizer", False),
                       float(tf.reduce_sum(tf.ones([1000])))]))
 """)
 
@@ -36,12 +39,12 @@ def _start_runtime():
   tf.constant(1.0) + 1.0   # an eager op starts the runtime and fixes its thread pools
 
 
-def test_a_fresh_process_gets_one_thread_pools_and_op_determinism():
+def test_a_fresh_process_gets_one_thread_pools_op_determinism_and_no_grappler():
   output = subprocess.run([sys.executable, "-c", _FRESH_PROCESS], capture_output=True,
                           text=True, cwd=ROOT, timeout=120,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
   assert output.returncode == 0, output.stderr[-3000:]
-  assert json.loads(output.stdout.strip().splitlines()[-1]) == [1, 1, True, 1000.0]
+  assert json.loads(output.stdout.strip().splitlines()[-1]) == [1, 1, True, True, 1000.0]
 
 
 def test_off_changes_nothing_in_a_running_runtime():
@@ -50,6 +53,7 @@ def test_off_changes_nothing_in_a_running_runtime():
   determinism.configure(False)
   assert tf.config.threading.get_intra_op_parallelism_threads() == before
   assert not is_op_determinism_enabled()
+  assert not tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer")
 
 
 def test_on_in_a_running_runtime_is_refused_in_one_line():
@@ -58,6 +62,7 @@ def test_on_in_a_running_runtime_is_refused_in_one_line():
     determinism.configure(True)
   assert "\n" not in str(error.value)
   assert not is_op_determinism_enabled()
+  assert not tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer")
 
 
 def test_open_run_applies_the_flag_before_reading_data(tmp_path):
