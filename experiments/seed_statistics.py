@@ -38,7 +38,9 @@ PER_RUN_FIELDS = ("data.seed", "data.data_dir",
                    # One thread: the same sums in a fixed order (pixelgan_tf.determinism).
                    "train.deterministic",
                    # Measurements that do not change the training:
-                   "train.diagnose_every")
+                   "train.diagnose_every",
+                   # Each seed's warm start names that seed's source run.
+                   "train.warm_start")
 
 
 # Fields added after the first run records, with the default that keeps those
@@ -66,6 +68,7 @@ ADDED_FIELDS = {
     "model.phases.adversarial_batch_fraction": 1.0,
     "model.decoder.coordinate_channels": False,
     "data.labels_seed": None,
+    "train.warm_start": "",
 }
 
 

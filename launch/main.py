@@ -9,7 +9,8 @@ r"""Trains, evaluates, samples or exports a PixelGAN autoencoder run.
   python launch/main.py --strategy=multi_worker   # on every machine (TF_CONFIG, or srun)
 
 Rerunning the same command on the same --workdir resumes from its latest
-checkpoint. Without --preset, the preset follows the flags: mnist_gaussian for
+checkpoint; --set=train.warm_start=<run> starts a new --workdir from another
+run's latest checkpoint, to change a knob such as a model.phases weight midway. Without --preset, the preset follows the flags: mnist_gaussian for
 a Gaussian prior, mnist_pixelcnn / mnist_aae for the baselines, mnist_cluster
 for a categorical prior without labels, mnist_semi otherwise. The other flags
 (--dataset, --labels, --prior, ...) each set one field of the preset, as

@@ -437,6 +437,13 @@ class TrainConfig:
       kernels, and the training step as written rather than as TensorFlow's
       Grappler rewrites it (that graph's op order races: RESULTS.md, finding
       50). On a CPU a run then uses one core, so run one per core.
+    warm_start: a run directory (or checkpoint) whose latest checkpoint a new
+      run starts from: every weight, optimizer state and the step
+      (`pixelgan_tf.warm_start`), so that a knob without weights, such as one
+      of `model.phases`, can change in the middle of a run. The networks must
+      be the same. A run directory that has checkpoints of its own resumes
+      from them; its config then keeps the warm start it began with. Empty:
+      start from scratch.
   """
   steps: int = 20000
   eval_every: int = 1000
@@ -455,6 +462,7 @@ class TrainConfig:
   slurm_port_base: int = 8888
   diagnose_every: int = 0
   deterministic: bool = False
+  warm_start: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

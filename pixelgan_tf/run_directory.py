@@ -9,6 +9,9 @@ from pixelgan_tf import config as config_lib
 
 # Sections whose change makes a checkpoint meaningless to resume.
 _IDENTITY_SECTIONS = ("model", "data")
+# Fields of other sections that a run keeps from its start: {(section, key): default}.
+# The default stands for a config written before the field existed.
+_IDENTITY_FIELDS = {("train", "warm_start"): ""}
 
 
 class IncompatibleRunError(ValueError):
@@ -47,8 +50,8 @@ class RunDirectory:
     """Writes `config`, or checks it against the one a previous run left.
 
     Raises:
-      IncompatibleRunError: the directory holds a run whose model or data
-        differ; nothing is written then.
+      IncompatibleRunError: the directory holds a run whose model, data or
+        warm start differ; nothing is written then.
     """
     self.check(config)
     tf.io.gfile.makedirs(self.path)
@@ -58,7 +61,8 @@ class RunDirectory:
     """Checks `config` against the one a previous run left, if any; writes nothing.
 
     Raises:
-      IncompatibleRunError: the directory holds a run whose model or data differ.
+      IncompatibleRunError: the directory holds a run whose model, data or warm
+        start differ.
     """
     stored = self.read_config()
     if stored is not None:
@@ -67,6 +71,8 @@ class RunDirectory:
           f"{section}.{key}" for section in _IDENTITY_SECTIONS
           for key in set(old[section]) | set(new[section])
           if old[section].get(key) != new[section].get(key))
+      differences += [f"{section}.{key}" for (section, key), default in _IDENTITY_FIELDS.items()
+                      if old[section].get(key, default) != new[section].get(key, default)]
       if differences:
         raise IncompatibleRunError(
             f"The run directory {self.path} holds a run of another configuration "

@@ -14,6 +14,7 @@ import tensorflow as tf
 from pixelgan_tf import callbacks as callbacks_lib
 from pixelgan_tf import data as data_lib
 from pixelgan_tf import determinism, diagnostics, distribute, evaluation, priors, schedule
+from pixelgan_tf import warm_start
 from pixelgan_tf.callbacks import completed_steps
 from pixelgan_tf.callbacks import TrainingDivergedError  # noqa: F401  (launch/main.py's)
 from pixelgan_tf.config import ExperimentConfig
@@ -289,15 +290,32 @@ def open_run(config: ExperimentConfig, workdir: str) -> OpenedRun:
   strategy = _strategy(config)   # before any other op: it may configure the runtime
   # A global batch that the replicas cannot share is refused before any work.
   distribute.per_replica_config(config.data, 0, strategy.num_replicas_in_sync)
+  start_from = _warm_start_checkpoint(config, workdir)   # before the data: fail fast
   splits = data_lib.load_splits(config.data)
   config = resolve(config, splits)
   run = distribute.run_directory(workdir, strategy)
-  run.check_and_write_config(config)
+  run.check(config)
   model = build_model(config, strategy)
   checkpoints = distribute.checkpoint_manager(model.checkpoint(), run,
                                               config.train.keep_checkpoints)
   step = restore_latest(model, checkpoints)
+  if start_from and not checkpoints.latest_checkpoint:
+    warm_start.restore(checkpoints.checkpoint, start_from)
+    step = completed_steps(model)
+    logging.info("Warm start from %s at step %d", start_from, step)
+  # Written once the weights are in place: a warm start that does not fit leaves no
+  # config behind that would refuse the corrected command.
+  run.check_and_write_config(config)
   return OpenedRun(splits, config, run, model, checkpoints, step)
+
+
+def _warm_start_checkpoint(config: ExperimentConfig, workdir: str):
+  """The checkpoint a new run warm-starts from; None without one or when resuming."""
+  if not config.train.warm_start:
+    return None
+  if tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")):
+    return None   # the run's own checkpoints continue it; the warm start is behind it
+  return warm_start.source_checkpoint(config.train.warm_start)
 
 
 def _round_callbacks(opened: OpenedRun, clock: callbacks_lib.TrainingClock,
