@@ -10,9 +10,10 @@ r"""Trains, evaluates, samples or exports a PixelGAN autoencoder run.
 
 Rerunning the same command on the same --workdir resumes from its latest
 checkpoint; --set=train.warm_start=<run> starts a new --workdir from another
-run's latest checkpoint, to change a knob such as a model.phases weight midway. Without --preset, the preset follows the flags: mnist_gaussian for
-a Gaussian prior, mnist_pixelcnn / mnist_aae for the baselines, mnist_cluster
-for a categorical prior without labels, mnist_semi otherwise. The other flags
+run's latest checkpoint, to change a knob such as a model.phases weight midway.
+Without --preset, the preset follows the flags: mnist_gaussian for a Gaussian
+prior, mnist_pixelcnn / mnist_aae for the baselines, mnist_cluster for a
+categorical prior without labels, mnist_semi otherwise. The other flags
 (--dataset, --labels, --prior, ...) each set one field of the preset, as
 --set does, and nothing else; --set checks the value against the field's type
 and choices.

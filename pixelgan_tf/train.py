@@ -299,7 +299,7 @@ def open_run(config: ExperimentConfig, workdir: str) -> OpenedRun:
   checkpoints = distribute.checkpoint_manager(model.checkpoint(), run,
                                               config.train.keep_checkpoints)
   step = restore_latest(model, checkpoints)
-  if start_from and not checkpoints.latest_checkpoint:
+  if start_from:   # None when the run has checkpoints of its own
     warm_start.restore(checkpoints.checkpoint, start_from)
     step = completed_steps(model)
     logging.info("Warm start from %s at step %d", start_from, step)

@@ -7,7 +7,7 @@ latest checkpoint, with every weight, every phase optimizer's state and the
 step counter. It then trains with its own config. Its data stream, decay and
 seeds follow from the restored step, as a resumed run's do. So a warm start
 whose config equals the source's trains exactly as continuing a copy of the
-source would (tests/main_test.py). A config that switches on a `model.phases`
+source would (tests/warm_start_test.py). A config that switches on a `model.phases`
 knob then differs from that continuation in the knob alone.
 """
 
