@@ -27,26 +27,10 @@ from tests import scripts
 ROOT = scripts.ROOT
 
 
-def _python(*args, timeout=600):
-  """Runs this interpreter on `args` from the repository root."""
-  return subprocess.run([sys.executable, *args], capture_output=True, text=True,
-                        timeout=timeout, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-
-
-def _main(*args, timeout=600):
-  return _python(os.path.join(ROOT, "launch", "main.py"), *args, timeout=timeout)
-
-
-def _in_process(capsys, main, *args):
-  """`main` run in this process on the command line `args`, as a finished process."""
-  capsys.readouterr()
-  returncode = scripts.run(main, *args)
-  stdout, stderr = capsys.readouterr()
-  return subprocess.CompletedProcess(args, returncode, stdout, stderr)
-
-
-def _main_here(capsys, *args):
-  return _in_process(capsys, scripts.launch_main().main, *args)
+_python = scripts.python_process
+_main = scripts.main_process
+_in_process = scripts.in_process
+_main_here = scripts.main_here
 
 
 def _cluster_report(capsys, workdir, *flags):

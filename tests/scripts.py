@@ -10,6 +10,7 @@ status) still start one.
 import ast
 import importlib.util
 import os
+import subprocess
 import sys
 from typing import Callable, Sequence, Union
 
@@ -81,3 +82,28 @@ def run(main: Callable[[Sequence[str]], None], *args: str) -> int:
   finally:
     flags.FLAGS.unparse_flags()   # the next test starts from the defaults
   return 0
+
+
+def python_process(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+  """Runs this interpreter on `args` from the repository root, in a fresh process."""
+  return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                        timeout=timeout, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def main_process(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+  """launch/main.py on the command line `args`, in a fresh process."""
+  return python_process(os.path.join(ROOT, "launch", "main.py"), *args, timeout=timeout)
+
+
+def in_process(capsys, main: Callable[[Sequence[str]], None],
+               *args: str) -> subprocess.CompletedProcess:
+  """`main` run in this process on the command line `args`, as a finished process."""
+  capsys.readouterr()
+  returncode = run(main, *args)
+  stdout, stderr = capsys.readouterr()
+  return subprocess.CompletedProcess(args, returncode, stdout, stderr)
+
+
+def main_here(capsys, *args: str) -> subprocess.CompletedProcess:
+  """launch/main.py's `main` run in this process on the command line `args`."""
+  return in_process(capsys, launch_main().main, *args)

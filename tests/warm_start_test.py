@@ -8,8 +8,6 @@ runs launch/main.py in processes of its own; the others run in this one.
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -21,25 +19,10 @@ from pixelgan_tf import warm_start
 from pixelgan_tf.run_directory import IncompatibleRunError, RunDirectory
 from tests import scripts
 
-ROOT = scripts.ROOT
-
 
 def _tiny(data_dir, workdir, steps, *more):
   return ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", f"--steps={steps}",
           "--set=train.sample_every=100", *more]
-
-
-def _main_process(*args):
-  return subprocess.run([sys.executable, os.path.join(ROOT, "launch", "main.py"), *args],
-                        capture_output=True, text=True, timeout=600, cwd=ROOT,
-                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-
-
-def _main_here(capsys, *args):
-  capsys.readouterr()
-  returncode = scripts.run(scripts.launch_main().main, *args)
-  stdout, stderr = capsys.readouterr()
-  return subprocess.CompletedProcess(args, returncode, stdout, stderr)
 
 
 def _values(checkpoint_path):
@@ -57,12 +40,12 @@ def _history_steps(workdir):
 def test_a_warm_start_of_the_same_config_trains_as_continuing_a_copy(data_dir, tmp_path):
   source, copy, warm = (str(tmp_path / name) for name in ("source", "copy", "warm"))
   repeatable = "--set=train.deterministic=true"
-  first = _main_process(*_tiny(data_dir, source, 10, repeatable))
+  first = scripts.main_process(*_tiny(data_dir, source, 10, repeatable))
   assert first.returncode == 0, first.stderr[-3000:]
   shutil.copytree(source, copy)
-  continued = _main_process(*_tiny(data_dir, copy, 20, repeatable))
+  continued = scripts.main_process(*_tiny(data_dir, copy, 20, repeatable))
   assert continued.returncode == 0, continued.stderr[-3000:]
-  started = _main_process(*_tiny(data_dir, warm, 20, repeatable,
+  started = scripts.main_process(*_tiny(data_dir, warm, 20, repeatable,
                                  f"--set=train.warm_start={source}"))
   assert started.returncode == 0, started.stderr[-3000:]
   expected = _values(os.path.join(copy, "checkpoints", "ckpt-20"))
@@ -82,12 +65,12 @@ def test_a_warm_start_of_the_same_config_trains_as_continuing_a_copy(data_dir, t
 def test_a_warm_start_trains_with_its_own_knobs_and_keeps_its_source(data_dir, tmp_path, capsys,
                                                                       caplog):
   source, warm = str(tmp_path / "source"), str(tmp_path / "warm")
-  assert _main_here(capsys, *_tiny(data_dir, source, 10)).returncode == 0
+  assert scripts.main_here(capsys, *_tiny(data_dir, source, 10)).returncode == 0
   rate = config_lib.experiment("tiny").model.phases.reconstruction_learning_rate / 4
   args = _tiny(data_dir, warm, 20, f"--set=train.warm_start={source}",
                f"--set=model.phases.reconstruction_learning_rate={rate}",
                "--set=model.phases.labeled_reconstruction_weight=1")
-  started = _main_here(capsys, *args)
+  started = scripts.main_here(capsys, *args)
   assert started.returncode == 0, started.stderr[-3000:]
   assert f"Warm start from {os.path.join(source, 'checkpoints', 'ckpt-10')} at step 10" in (
       caplog.text)
@@ -101,10 +84,10 @@ def test_a_warm_start_trains_with_its_own_knobs_and_keeps_its_source(data_dir, t
   assert stored["model"]["phases"]["labeled_reconstruction_weight"] == 1.0
   # Resumed, the run continues from its own checkpoint with the warm start it began with...
   args[3] = "--steps=30"
-  assert _main_here(capsys, *args).returncode == 0
+  assert scripts.main_here(capsys, *args).returncode == 0
   assert _history_steps(warm) == [20, 30]
   # ...and refuses another one.
-  other = _main_here(capsys, *args[:-3], f"--set=train.warm_start={warm}", *args[-2:])
+  other = scripts.main_here(capsys, *args[:-3], f"--set=train.warm_start={warm}", *args[-2:])
   assert other.returncode == 1
   assert "train.warm_start" in other.stderr and other.stderr.count("\n") == 1
 
@@ -112,7 +95,7 @@ def test_a_warm_start_trains_with_its_own_knobs_and_keeps_its_source(data_dir, t
 def test_a_warm_start_without_a_checkpoint_is_refused_before_any_work(data_dir, tmp_path,
                                                                       capsys):
   warm = str(tmp_path / "warm")
-  result = _main_here(capsys, *_tiny(data_dir, warm, 20,
+  result = scripts.main_here(capsys, *_tiny(data_dir, warm, 20,
                                      f"--set=train.warm_start={tmp_path / 'nothing'}"))
   assert result.returncode == 1
   assert "holds no checkpoint" in result.stderr and result.stderr.count("\n") == 1
@@ -122,15 +105,15 @@ def test_a_warm_start_without_a_checkpoint_is_refused_before_any_work(data_dir, 
 def test_a_warm_start_from_other_networks_is_refused_and_leaves_no_config(data_dir, tmp_path,
                                                                          capsys):
   source, warm = str(tmp_path / "source"), str(tmp_path / "warm")
-  assert _main_here(capsys, *_tiny(data_dir, source, 10)).returncode == 0
+  assert scripts.main_here(capsys, *_tiny(data_dir, source, 10)).returncode == 0
   hidden = config_lib.experiment("tiny").model.encoder.hidden_units * 2
   args = _tiny(data_dir, warm, 20, f"--set=train.warm_start={source}")
-  refused = _main_here(capsys, *args, f"--set=model.encoder.hidden_units={hidden}")
+  refused = scripts.main_here(capsys, *args, f"--set=model.encoder.hidden_units={hidden}")
   assert refused.returncode == 1
   assert "does not fit this model" in refused.stderr and refused.stderr.count("\n") == 1
   assert not os.path.exists(os.path.join(warm, "config.json"))
   # The corrected command then runs in the same directory.
-  assert _main_here(capsys, *args).returncode == 0
+  assert scripts.main_here(capsys, *args).returncode == 0
   assert _history_steps(warm) == [20]
 
 
