@@ -300,7 +300,7 @@ def open_run(config: ExperimentConfig, workdir: str) -> OpenedRun:
                                               config.train.keep_checkpoints)
   step = restore_latest(model, checkpoints)
   if start_from:   # None when the run has checkpoints of its own
-    warm_start.restore(checkpoints.checkpoint, start_from)
+    warm_start.restore(checkpoints.checkpoint, start_from, config)
     step = completed_steps(model)
     logging.info("Warm start from %s at step %d", start_from, step)
   # Written once the weights are in place: a warm start that does not fit leaves no

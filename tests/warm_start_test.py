@@ -111,10 +111,50 @@ def test_a_warm_start_from_other_networks_is_refused_and_leaves_no_config(data_d
   refused = scripts.main_here(capsys, *args, f"--set=model.encoder.hidden_units={hidden}")
   assert refused.returncode == 1
   assert "does not fit this model" in refused.stderr and refused.stderr.count("\n") == 1
+  # The refusal names what changed, with the source's value and this run's.
+  assert f"model.encoder.hidden_units ({hidden // 2} → {hidden})" in refused.stderr
   assert not os.path.exists(os.path.join(warm, "config.json"))
   # The corrected command then runs in the same directory.
   assert scripts.main_here(capsys, *args).returncode == 0
   assert _history_steps(warm) == [20]
+
+
+def test_a_warm_start_that_changes_a_phases_variables_is_refused_by_name(data_dir, tmp_path,
+                                                                          capsys):
+  # The networks are equal, but the supervised phase's optimizer would hold states for
+  # other variables: the source's states have nowhere to go.
+  source, warm = str(tmp_path / "source"), str(tmp_path / "warm")
+  assert scripts.main_here(capsys, *_tiny(data_dir, source, 10)).returncode == 0
+  refused = scripts.main_here(capsys, *_tiny(data_dir, warm, 20,
+                                             f"--set=train.warm_start={source}",
+                                             "--set=model.phases.supervised_variables=head"))
+  assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+  assert "model.phases.supervised_variables ('encoder' → 'head')" in refused.stderr
+  assert "optimizer state" in refused.stderr
+  assert not os.path.exists(os.path.join(warm, "config.json"))
+
+
+def test_a_refusal_names_changes_only_where_the_sources_config_lies(tmp_path):
+  config = config_lib.experiment("tiny")
+  source = tmp_path / "source"
+  saved = tf.train.Checkpoint(value=tf.Variable(1.0))
+  path = tf.train.CheckpointManager(saved, str(source / "checkpoints"), None).save(10)
+  other = tf.train.Checkpoint(other=tf.Variable(2.0))
+  # A checkpoint without its run's config.json: the refusal cannot say what changed.
+  with pytest.raises(ValueError, match="does not fit this model") as refused:
+    warm_start.restore(other, path, config)
+  assert "differs from its source" not in str(refused.value)
+  RunDirectory(str(source)).check_and_write_config(config)
+  hidden = config.model.encoder.hidden_units
+  wider = config_overrides.override(config, "model.encoder.hidden_units", hidden * 2)
+  with pytest.raises(ValueError) as refused:
+    warm_start.restore(other, path, wider)
+  assert (f"This run differs from its source in model.encoder.hidden_units ({hidden} → "
+          f"{hidden * 2})." in str(refused.value))
+  # Equal configs name nothing: the checkpoint itself is then what differs.
+  with pytest.raises(ValueError) as refused:
+    warm_start.restore(other, path, config)
+  assert "differs from its source" not in str(refused.value)
 
 
 def test_a_run_written_before_warm_starts_existed_resumes_without_one(tmp_path):
