@@ -67,6 +67,7 @@ ADDED_FIELDS = {
     "model.phases.labeled_reconstruction_code": "labels",
     "model.phases.adversarial_batch_fraction": 1.0,
     "model.decoder.coordinate_channels": False,
+    "model.encoder.zero_categorical_head": False,
     "data.labels_seed": None,
     "train.warm_start": "",
 }

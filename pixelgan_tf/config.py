@@ -140,6 +140,14 @@ class EncoderConfig:
     dropout: share of the dense layers' outputs dropped in training, a noise
       the encoder cannot learn to ignore (a candidate remedy of RESULTS.md's
       "Round six"; 0, off, in every preset).
+    zero_categorical_head: start the categorical head's kernel at zero
+      instead of its random draw (which is still made, so every other weight
+      starts as without the option). The paper does not state its
+      initialization. A 20-label seed can put a whole class in another class's
+      category from the first ten steps, as the random head projects it, and
+      keep it (RESULTS.md, "Round thirty-six"); at zero, the first steps'
+      gradients, the labels' among them, draw the categories instead. A
+      candidate remedy; off in every preset.
   """
   filters: Tuple[int, ...] = (32, 64)
   hidden_units: int = 512
@@ -151,6 +159,7 @@ class EncoderConfig:
   normalize_hidden: bool = False
   logit_scale: Optional[float] = None
   dropout: float = 0.0
+  zero_categorical_head: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -56,6 +56,10 @@ class Encoder(keras.Model):
       (inverted dropout, a mask drawn from the call's seed). Unlike the noise
       n, which the encoder can learn to ignore, dropout keeps q(z|x)
       stochastic in training; 0 (the presets) turns it off.
+    zero_categorical_head: start the categorical head's kernel at zero
+      (`zero_categorical_kernel`), so that every image's code starts uniform
+      and the first steps' gradients, the labels' among them, draw the
+      categories instead of a random projection of the features.
 
   Call args:
     images: [batch, height, width, channels], normalized to about [-1, 1].
@@ -83,6 +87,7 @@ class Encoder(keras.Model):
                normalize_hidden: bool = False,
                logit_scale: Optional[float] = None,
                dropout: float = 0.0,
+               zero_categorical_head: bool = False,
                **kwargs):
     super().__init__(**kwargs)
     if noise_position not in NOISE_POSITIONS:
@@ -100,6 +105,9 @@ class Encoder(keras.Model):
                        f"normalize_logits=True.")
     if not 0.0 <= dropout < 1.0:
       raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+    if zero_categorical_head and CATEGORICAL not in code_sizes:
+      raise ValueError(f"zero_categorical_head starts the categorical head at zero, but the "
+                       f"code has no categorical component ({sorted(code_sizes)}).")
     self.code_sizes = dict(sorted(code_sizes.items()))
     self.filters = tuple(int(f) for f in filters)
     self.hidden_units = int(hidden_units)
@@ -111,6 +119,7 @@ class Encoder(keras.Model):
     self.normalize_hidden = bool(normalize_hidden)
     self.logit_scale = None if logit_scale is None else float(logit_scale)
     self.dropout = float(dropout)
+    self.zero_categorical_head = bool(zero_categorical_head)
     policy = self.dtype_policy
     # Without normalization the layers keep their biases and (dense) built-in
     # ReLU and names, so that checkpoints made before `normalize_hidden` load.
@@ -192,6 +201,20 @@ class Encoder(keras.Model):
       outputs[name] = value
     return outputs
 
+  def zero_categorical_kernel(self) -> None:
+    """Sets the built categorical head's kernel to zero, if `zero_categorical_head`.
+
+    Called once, when the weights are created and before any checkpoint is
+    restored. The kernel is drawn as usual and then overwritten, so every other
+    weight starts as it would without the option (Keras seeds each initializer
+    from one stream when it is made). With `normalize_logits` the logits are
+    then 0 for every image, and the normalization turns the first step's change
+    to the kernel, whatever its size, into logits of unit spread.
+    """
+    if self.zero_categorical_head:
+      kernel = self.heads[CATEGORICAL].kernel
+      kernel.assign(tf.zeros_like(kernel))
+
   def categorical_head_variables(self) -> list:
     """The categorical head's trainable variables: its dense layer and the logits' scale."""
     if CATEGORICAL not in self.heads:
@@ -217,5 +240,6 @@ class Encoder(keras.Model):
         "normalize_hidden": self.normalize_hidden,
         "logit_scale": self.logit_scale,
         "dropout": self.dropout,
+        "zero_categorical_head": self.zero_categorical_head,
     })
     return config

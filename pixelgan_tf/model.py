@@ -43,6 +43,9 @@ def validate(config: ModelConfig) -> None:
     if config.num_classes:
       raise ValueError("The plain PixelCNN baseline has no code to classify with: "
                        "set num_classes=0.")
+    if config.encoder.zero_categorical_head:
+      raise ValueError("The plain PixelCNN baseline has no encoder: leave "
+                       "model.encoder.zero_categorical_head false.")
     return
   priors.validate(config.prior)
   if config.kind == "aae" and config.encoder.noise_std != 0:
@@ -71,6 +74,11 @@ def validate(config: ModelConfig) -> None:
                      f"logit_scale unset (none).")
   if not 0.0 <= config.encoder.dropout < 1.0:
     raise ValueError(f"model.encoder.dropout must be in [0, 1), got {config.encoder.dropout}.")
+  if (config.encoder.zero_categorical_head
+      and priors.CATEGORICAL not in priors.code_sizes(config.prior)):
+    raise ValueError(f"model.encoder.zero_categorical_head starts the categorical head at "
+                     f"zero, but the {config.prior.kind!r} prior has no categorical code: "
+                     f"leave it false.")
   shift = config.phases.supervised_max_shift
   if not 0 <= shift < min(shape[:2]):
     raise ValueError(f"model.phases.supervised_max_shift must be in [0, {min(shape[:2])}) "
@@ -176,7 +184,7 @@ class PixelGANAutoencoder(keras.Model):
           encoder.noise_std,
           normalize_logits=encoder.normalize_logits,
           normalize_hidden=encoder.normalize_hidden, logit_scale=encoder.logit_scale,
-          dropout=encoder.dropout,
+          dropout=encoder.dropout, zero_categorical_head=encoder.zero_categorical_head,
           dtype=policy, name="encoder")
       code_dim = self.encoder.code_dim
       if config.kind == "aae":
@@ -217,6 +225,8 @@ class PixelGANAutoencoder(keras.Model):
     """Creates every sub-network's weights from the configured image shape."""
     images = tf.zeros((1,) + self.image_shape)
     outputs, code = self.encoder_outputs_and_code(images)
+    if self.has_code:
+      self.encoder.zero_categorical_kernel()
     for name, discriminator in self.discriminators.items():
       discriminator(outputs[name])
     self.decoder(images, code)

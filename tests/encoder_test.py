@@ -193,3 +193,37 @@ def test_a_dropout_rate_outside_zero_to_one_is_refused(rate):
 
 def test_dropout_round_trips_through_the_config():
   assert Encoder.from_config(_seeded_dropout_encoder(0.25).get_config()).dropout == 0.25
+
+
+def _seeded_encoder(zero_categorical_head):
+  keras.utils.set_random_seed(9)   # the same draws with and without the option
+  encoder = Encoder({"categorical": 5, "gaussian": 3}, filters=(4,), hidden_units=16,
+                    noise_std=0.0, normalize_logits=True,
+                    zero_categorical_head=zero_categorical_head)
+  encoder(tf.zeros([1, 8, 8, 1]))
+  encoder.zero_categorical_kernel()
+  return encoder
+
+
+def test_a_zero_categorical_head_starts_every_code_uniform_and_keeps_the_other_draws():
+  plain, zeroed = _seeded_encoder(False), _seeded_encoder(True)
+  assert np.abs(plain.heads["categorical"].kernel.numpy()).max() > 0
+  np.testing.assert_array_equal(zeroed.heads["categorical"].kernel.numpy(), 0.0)
+  # Every other weight is the one drawn without the option, the Gaussian head's too.
+  others = [(a, b) for a, b in zip(plain.weights, zeroed.weights)
+            if a.path != plain.heads["categorical"].kernel.path]
+  assert len(others) == len(plain.weights) - 1
+  for a, b in others:
+    np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+  for training in (False, True):
+    np.testing.assert_allclose(zeroed(_images(), training=training)["categorical"], 0.2,
+                               atol=1e-6)
+
+
+def test_a_zero_categorical_head_without_a_categorical_code_is_refused():
+  with pytest.raises(ValueError, match="no categorical component"):
+    Encoder({"gaussian": 3}, zero_categorical_head=True)
+
+
+def test_zero_categorical_head_round_trips_through_the_config():
+  assert Encoder.from_config(_seeded_encoder(True).get_config()).zero_categorical_head

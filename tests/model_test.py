@@ -196,6 +196,24 @@ def test_checkpoint_restore_gives_identical_outputs(tmp_path, normalize_logits):
     assert int(fresh.phase_optimizers[phase].iterations) == int(optimizer.iterations)
 
 
+def test_a_zero_categorical_head_starts_at_zero_and_a_restore_overwrites_it(tmp_path):
+  trained, _ = _train_once(jit_compile=False)
+  path = trained.checkpoint().write(str(tmp_path / "ckpt"))
+  config = _semi_config()
+  zeroed = _model(dataclasses.replace(config, encoder=dataclasses.replace(
+      config.encoder, zero_categorical_head=True)))
+  zeroed.build_networks()
+  kernel = zeroed.encoder.heads["categorical"].kernel
+  np.testing.assert_array_equal(kernel.numpy(), 0.0)
+  np.testing.assert_allclose(zeroed.encoder_outputs(_images())["categorical"], 1 / 3,
+                             atol=1e-6)
+  # A resumed or warm-started run gets its checkpoint's head, not zeros.
+  zeroed.checkpoint().read(path).assert_consumed()
+  np.testing.assert_array_equal(kernel.numpy(),
+                                trained.encoder.heads["categorical"].kernel.numpy())
+  assert np.abs(kernel.numpy()).max() > 0
+
+
 def test_checkpoint_of_another_configuration_does_not_restore(tmp_path):
   model, _ = _train_once(jit_compile=False)
   path = model.checkpoint().write(str(tmp_path / "ckpt"))
@@ -432,6 +450,10 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
     ({"phases": PhaseConfig(labeled_reconstruction_weight=1.0)}, "trains without labels"),
     ({"num_classes": 3, "phases": PhaseConfig(labeled_reconstruction_code="encoder")},
      "has no effect while model.phases.labeled_reconstruction_weight is 0"),
+    ({"prior": PriorConfig(kind="gaussian", dim=2),
+      "encoder": EncoderConfig(zero_categorical_head=True)}, "has no categorical code"),
+    ({"kind": "pixelcnn", "encoder": EncoderConfig(zero_categorical_head=True)},
+     "has no encoder"),
 ])
 def test_invalid_configurations(overrides, message):
   with pytest.raises(ValueError, match=message):
