@@ -58,8 +58,8 @@ class Encoder(keras.Model):
       stochastic in training; 0 (the presets) turns it off.
     zero_categorical_head: start the categorical head's kernel at zero
       (`zero_categorical_kernel`), so that every image's code starts uniform
-      and the first steps' gradients, the labels' among them, draw the
-      categories instead of a random projection of the features.
+      and the first steps' gradients, not a random projection of the
+      features, draw the categories.
 
   Call args:
     images: [batch, height, width, channels], normalized to about [-1, 1].
@@ -205,9 +205,9 @@ class Encoder(keras.Model):
     """Sets the built categorical head's kernel to zero, if `zero_categorical_head`.
 
     Called once, when the weights are created and before any checkpoint is
-    restored. The kernel is drawn as usual and then overwritten, so every other
-    weight starts as it would without the option (Keras seeds each initializer
-    from one stream when it is made). With `normalize_logits` the logits are
+    restored. The kernel is drawn as usual and then overwritten, rather than
+    made by a zeros initializer, so that every other weight takes the same
+    random draw as without the option. With `normalize_logits` the logits are
     then 0 for every image, and the normalization turns the first step's change
     to the kernel, whatever its size, into logits of unit spread.
     """
