@@ -50,7 +50,7 @@ def _latest(directory: str) -> Optional[str]:
 
 
 def restore(checkpoint: tf.train.Checkpoint, path: str,
-            config: Optional[config_lib.ExperimentConfig] = None) -> None:
+            config: config_lib.ExperimentConfig) -> None:
   """Restores every value of the checkpoint at `path` into `checkpoint`.
 
   Every saved value must find its variable and every variable its value: a
@@ -61,8 +61,8 @@ def restore(checkpoint: tf.train.Checkpoint, path: str,
   Args:
     checkpoint: the new run's checkpoint object (model and optimizers).
     path: the source checkpoint's prefix, `<run>/checkpoints/ckpt-N`.
-    config: the new run's resolved config; given, a refusal names the fields in
-      which it differs from the source run's config.json.
+    config: the new run's resolved config; a refusal names the fields in which
+      it differs from the source run's config.json.
 
   Raises:
     ValueError: the checkpoint does not fit the model.
@@ -80,14 +80,12 @@ def restore(checkpoint: tf.train.Checkpoint, path: str,
                      f"optimizer state may change.")
 
 
-def _named_changes(path: str, config: Optional[config_lib.ExperimentConfig]) -> str:
+def _named_changes(path: str, config: config_lib.ExperimentConfig) -> str:
   """' This run differs from its source in a (x → y), ...', or '' when unknown.
 
   The source's config.json lies beside its checkpoints/ folder; a checkpoint
   kept elsewhere, or a config.json this code cannot read, names nothing.
   """
-  if config is None:
-    return ""
   try:
     stored = RunDirectory(os.path.dirname(os.path.dirname(path))).read_config()
   except (ValueError, TypeError, KeyError):   # a config.json this code cannot read

@@ -27,18 +27,12 @@ from tests import scripts
 ROOT = scripts.ROOT
 
 
-_python = scripts.python_process
-_main = scripts.main_process
-_in_process = scripts.in_process
-_main_here = scripts.main_here
-
-
 def _cluster_report(capsys, workdir, *flags):
-  return _in_process(capsys, cluster_report.main, f"--workdir={workdir}", *flags)
+  return scripts.in_process(capsys, cluster_report.main, f"--workdir={workdir}", *flags)
 
 
 def _class_report(capsys, workdir, *flags):
-  return _in_process(capsys, class_report.main, f"--workdir={workdir}", *flags)
+  return scripts.in_process(capsys, class_report.main, f"--workdir={workdir}", *flags)
 
 
 def _tensorboard_tags(directory):
@@ -74,7 +68,7 @@ _RELOAD = textwrap.dedent("""
 
 def test_train_evaluate_export_and_reload(data_dir, tmp_path, capsys):
   workdir = str(tmp_path / "run")
-  result = _main("--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}")
+  result = scripts.main_process("--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}")
   assert result.returncode == 0, result.stderr[-3000:]
   # The run's own lines, one per evaluation, without the libraries' INFO lines and warnings.
   assert "] step 10: {" in result.stderr and "] step 20: {" in result.stderr
@@ -101,12 +95,12 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path, capsys):
   # The other modes on the trained run: evaluation reproduces the final test metrics,
   # sampling writes PNG grids.
   run_flags = ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}"]
-  evaluated = _main_here(capsys, "--mode=eval", *run_flags)
+  evaluated = scripts.main_here(capsys, "--mode=eval", *run_flags)
   assert evaluated.returncode == 0, evaluated.stderr[-3000:]
   again = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
   np.testing.assert_allclose(again["error"], test["error"])
   np.testing.assert_allclose(again["nll"], test["nll"], rtol=1e-4)
-  sampled = _main_here(capsys, "--mode=sample", *run_flags)
+  sampled = scripts.main_here(capsys, "--mode=sample", *run_flags)
   assert sampled.returncode == 0, sampled.stderr[-3000:]
   pngs = sorted(os.path.basename(p) for p in glob.glob(os.path.join(workdir, "samples", "*.png")))
   assert pngs == ["inputs_and_samples_step20.png", "samples_per_category_step20.png"]
@@ -137,7 +131,7 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path, capsys):
 
   # Another configuration in the same directory is refused, and nothing is overwritten.
   before = open(os.path.join(workdir, "config.json")).read()
-  other = _main_here(capsys, *run_flags, "--set=model.decoder.filters=16")
+  other = scripts.main_here(capsys, *run_flags, "--set=model.decoder.filters=16")
   assert other.returncode == 1
   assert "holds a run of another configuration" in other.stderr
   assert "model.decoder" in other.stderr
@@ -147,9 +141,9 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path, capsys):
 def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_error(
     data_dir, tmp_path, capsys):
   workdir = str(tmp_path / "run")
-  trained = _main_here(capsys, "--preset=tiny", "--labels=0", "--categories=6",
-                       f"--data_dir={data_dir}", f"--workdir={workdir}",
-                       "--set=train.sample_every=100")
+  trained = scripts.main_here(capsys, "--preset=tiny", "--labels=0", "--categories=6",
+                              f"--data_dir={data_dir}", f"--workdir={workdir}",
+                              "--set=train.sample_every=100")
   assert trained.returncode == 0, trained.stderr[-3000:]
   final = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
   report = _cluster_report(capsys, workdir, "--binarizations=3", "--noise_draws=2")
@@ -181,14 +175,14 @@ def test_a_run_trains_its_steps_exactly_when_a_round_is_longer(data_dir, tmp_pat
   workdir = str(tmp_path / "run")
   args = ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", "--steps=7",
           "--set=train.eval_every=5", "--set=train.sample_every=100"]
-  finished = _main_here(capsys, *args)
+  finished = scripts.main_here(capsys, *args)
   assert finished.returncode == 0, finished.stderr[-3000:]
   results = json.load(open(os.path.join(workdir, "results.json")))
   assert results["step"] == 7 and [h["step"] for h in results["history"]] == [5, 7]
   assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("ckpt-7")
   # Given more steps, the resumed run finishes its round first: back on the grid of 5.
   args[3] = "--steps=17"
-  resumed = _main_here(capsys, *args)
+  resumed = scripts.main_here(capsys, *args)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   results = json.load(open(os.path.join(workdir, "results.json")))
   assert [h["step"] for h in results["history"]] == [5, 7, 10, 15, 17]
@@ -209,7 +203,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(data_dir, tmp_path, capsys,
   process.wait()
   interrupted_at = int(tf.train.latest_checkpoint(os.path.dirname(index)).split("-")[-1])
   assert interrupted_at < 30
-  resumed = _main_here(capsys, *args)
+  resumed = scripts.main_here(capsys, *args)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   assert f"Resumed from {os.path.join(workdir, 'checkpoints', 'ckpt-')}" in caplog.text
   results = json.load(open(os.path.join(workdir, "results.json")))
@@ -235,7 +229,7 @@ def test_a_time_budget_stops_the_run_and_evaluates_where_it_stopped(data_dir, tm
   args = ["--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}", "--steps=100000",
           "--set=train.time_budget_s=2", "--set=train.eval_every=100000",
           "--set=train.sample_every=100"]
-  result = _main_here(capsys, *args)
+  result = scripts.main_here(capsys, *args)
   assert result.returncode == 0, result.stderr[-3000:]
   results = json.load(open(os.path.join(workdir, "results.json")))
   step = results["step"]
@@ -244,16 +238,16 @@ def test_a_time_budget_stops_the_run_and_evaluates_where_it_stopped(data_dir, tm
   checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
   assert checkpoint.endswith(f"ckpt-{step}")
   # Rerunning with the budget spent trains no further.
-  again = _main_here(capsys, *args)
+  again = scripts.main_here(capsys, *args)
   assert again.returncode == 0, again.stderr[-3000:]
   assert json.load(open(os.path.join(workdir, "results.json")))["step"] == step
 
 
 def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path, capsys):
   workdir = str(tmp_path / "run")
-  bad = _main_here(capsys, "--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}",
-                   "--steps=40", "--set=train.sample_every=100",
-                   "--set=model.phases.reconstruction_learning_rate=1e30")
+  bad = scripts.main_here(capsys, "--preset=tiny", f"--data_dir={data_dir}",
+                          f"--workdir={workdir}", "--steps=40", "--set=train.sample_every=100",
+                          "--set=model.phases.reconstruction_learning_rate=1e30")
   assert bad.returncode == 1
   assert "NaN or infinite" in bad.stderr and "last good checkpoint" in bad.stderr
   latest = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
@@ -271,8 +265,8 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_
 ])
 def test_bad_input_fails_fast_with_a_clear_message(data_dir, tmp_path, capsys, flag, message):
   workdir = str(tmp_path / "run")
-  result = _main_here(capsys, "--preset=tiny", f"--data_dir={data_dir}", f"--workdir={workdir}",
-                      *flag.split())
+  result = scripts.main_here(capsys, "--preset=tiny", f"--data_dir={data_dir}",
+                             f"--workdir={workdir}", *flag.split())
   assert result.returncode != 0
   assert message in result.stderr, result.stderr[-2000:]
   assert not os.path.exists(os.path.join(workdir, "checkpoints"))   # refused before training
@@ -280,8 +274,8 @@ def test_bad_input_fails_fast_with_a_clear_message(data_dir, tmp_path, capsys, f
 
 def test_missing_data_names_the_command(tmp_path):
   # The command line's own exit status, once, in a process of its own.
-  result = _main("--preset=tiny", f"--data_dir={tmp_path / 'empty'}",
-                 f"--workdir={tmp_path / 'run'}", timeout=120)
+  result = scripts.main_process("--preset=tiny", f"--data_dir={tmp_path / 'empty'}",
+                                f"--workdir={tmp_path / 'run'}", timeout=120)
   assert result.returncode == 1
   assert "launch/prepare_data.py" in result.stderr
 
@@ -332,8 +326,8 @@ def test_corrupt_prepared_data_is_one_error_line_naming_the_file(data_dir, tmp_p
   shard = glob.glob(os.path.join(copy, "mnist", "3.0.1", "mnist-test.tfrecord-*"))[0]
   with open(shard, "r+b") as f:
     f.truncate(os.path.getsize(shard) // 2)
-  result = _main_here(capsys, "--preset=tiny", f"--data_dir={copy}",
-                      f"--workdir={tmp_path / 'run'}")
+  result = scripts.main_here(capsys, "--preset=tiny", f"--data_dir={copy}",
+                             f"--workdir={tmp_path / 'run'}")
   assert result.returncode == 1
   assert "Traceback" not in result.stderr, result.stderr[-3000:]
   errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
