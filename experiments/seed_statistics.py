@@ -68,6 +68,7 @@ ADDED_FIELDS = {
     "model.phases.adversarial_batch_fraction": 1.0,
     "model.decoder.coordinate_channels": False,
     "model.encoder.zero_categorical_head": False,
+    "model.phases.supervised_lead_steps": 0,
     "data.labels_seed": None,
     "train.warm_start": "",
 }

@@ -231,6 +231,13 @@ class PhaseConfig:
   20-label proxy it separated the classes worse (RESULTS.md, "Early diagnosis:
   when the 20-label code commits"): it stays off in every preset.
 
+  `supervised_lead_steps` (not in the paper; 0 keeps its joint training)
+  holds every phase's learning rate but the supervised one at 0 over the
+  first that many steps, so that the labels, not the first steps along a
+  random decoder's gradient, draw the categories (RESULTS.md, "Round
+  thirty-six": a swap of whole classes is there by step 10). The held
+  phases still run, so their Adam moments are warm when the lead ends.
+
   `adversarial_optimizer='sgd'` trains the discriminator and the generator
   with SGD and momentum `sgd_momentum` instead of Adam, as the adversarial
   autoencoder paper did: an SGD step shrinks with its gradient, so a softmax
@@ -298,6 +305,7 @@ class PhaseConfig:
   generator_weight: float = 1.0
   supervised_weight: float = 1.0
   adversarial_warmup_steps: int = 0
+  supervised_lead_steps: int = 0
   adversarial_optimizer: AdversarialOptimizer = "adam"
   sgd_momentum: float = 0.9
   supervised_variables: SupervisedVariables = "encoder"

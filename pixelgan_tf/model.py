@@ -93,6 +93,10 @@ def validate(config: ModelConfig) -> None:
                      f"{config.phases.labeled_reconstruction_weight} decodes labelled images "
                      f"from their labels, but the model trains without labels "
                      f"(num_classes=0): leave it 0.")
+  if config.phases.supervised_lead_steps and not config.num_classes:
+    raise ValueError(f"model.phases.supervised_lead_steps={config.phases.supervised_lead_steps} "
+                     f"lets only the supervised phase learn at first, but the model trains "
+                     f"without labels (num_classes=0): leave it 0.")
   if (config.phases.labeled_reconstruction_code != "labels"
       and not config.phases.labeled_reconstruction_weight):
     raise ValueError(f"model.phases.labeled_reconstruction_code="

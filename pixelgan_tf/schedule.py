@@ -13,6 +13,8 @@ import keras
 from pixelgan_tf.callbacks import completed_steps
 from pixelgan_tf.model import ADVERSARIAL_PHASES
 
+SUPERVISED_PHASE = "supervised"
+
 
 def progress(step: int, steps: int, train_seconds: float,
              time_budget_s: Optional[float]) -> float:
@@ -30,6 +32,13 @@ def decay_scale(done: float, decay_fraction: float) -> float:
   return min(1.0, (1.0 - done) / decay_fraction)
 
 
+def lead_scale(phase: str, step: int, lead_steps: int) -> float:
+  """Factor on a phase's rate during the supervised lead: 0 for every phase but 'supervised'."""
+  if phase == SUPERVISED_PHASE or step >= lead_steps:
+    return 1.0
+  return 0.0
+
+
 def warmup_scale(step: int, warmup_steps: int) -> float:
   """Factor on a warmed-up phase's rate: linear from 0 at step 0 to 1 at `warmup_steps`."""
   if warmup_steps <= 0:
@@ -40,8 +49,9 @@ def warmup_scale(step: int, warmup_steps: int) -> float:
 class LearningRateDecay(keras.callbacks.Callback):
   """Sets every phase optimizer's learning rate when training begins and before each step.
 
-  The rate is the base rate times the decay's factor and, for the
-  adversarial phases, the warm-up's.
+  The rate is the base rate times the decay's factor, for the adversarial
+  phases the warm-up's, and for every phase but the supervised one the
+  lead's (0 while it lasts).
 
   The base rates are `model.base_learning_rates`, recorded by `compile`
   before any checkpoint is restored: a resumed run's optimizers hold decayed
@@ -56,11 +66,15 @@ class LearningRateDecay(keras.callbacks.Callback):
     train_seconds: returns the seconds spent in training steps so far.
     adversarial_warmup_steps: steps over which the adversarial phases' rates
       rise linearly from 0 (`warmup_scale`); 0: none.
+    supervised_lead_steps: steps at the start during which only the
+      supervised phase learns (`lead_scale`); 0: none. The other phases'
+      optimizers still see their gradients then, at a rate of 0, so their
+      moments are warm when the lead ends.
   """
 
   def __init__(self, model, steps: int, time_budget_s: Optional[float],
                decay_fraction: float, train_seconds: Callable[[], float],
-               adversarial_warmup_steps: int = 0):
+               adversarial_warmup_steps: int = 0, supervised_lead_steps: int = 0):
     super().__init__()
     self._optimizers = model.phase_optimizers
     self._base = dict(model.base_learning_rates)
@@ -69,13 +83,15 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._decay_fraction = decay_fraction
     self._train_seconds = train_seconds
     self._warmup_steps = adversarial_warmup_steps
+    self._lead_steps = supervised_lead_steps
 
   def phase_scales(self) -> dict:
     """{phase: factor on its base rate} at the current step."""
     step = completed_steps(self._model)   # one read of the (possibly mirrored) counter
     done = progress(step, self._steps, self._train_seconds(), self._time_budget_s)
     decay, warmup = decay_scale(done, self._decay_fraction), warmup_scale(step, self._warmup_steps)
-    return {phase: decay * (warmup if phase in ADVERSARIAL_PHASES else 1.0)
+    return {phase: (decay * (warmup if phase in ADVERSARIAL_PHASES else 1.0)
+                    * lead_scale(phase, step, self._lead_steps))
             for phase in self._optimizers}
 
   def _set_rates(self):
@@ -89,6 +105,6 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._set_rates()
 
   def on_train_batch_begin(self, batch, logs=None):
-    if self._decay_fraction <= 0.0 and self._warmup_steps <= 0:
+    if self._decay_fraction <= 0.0 and self._warmup_steps <= 0 and self._lead_steps <= 0:
       return
     self._set_rates()

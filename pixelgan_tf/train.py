@@ -60,6 +60,11 @@ def validate(config: ExperimentConfig) -> None:
   if config.model.phases.adversarial_warmup_steps < 0:
     raise ValueError(f"model.phases.adversarial_warmup_steps must be >= 0, got "
                      f"{config.model.phases.adversarial_warmup_steps}.")
+  lead = config.model.phases.supervised_lead_steps
+  if lead < 0 or lead % train.steps_per_execution:
+    # The rates are set once per call of steps_per_execution steps.
+    raise ValueError(f"model.phases.supervised_lead_steps must be 0 or a positive multiple of "
+                     f"steps_per_execution ({train.steps_per_execution}), got {lead}.")
   if train.log_every % train.steps_per_execution:
     # Keras calls the callbacks once per execution: other steps are never seen.
     raise ValueError(f"steps_per_execution must divide log_every, got "
@@ -414,7 +419,8 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
   callbacks = [
       schedule.LearningRateDecay(
           model, train.steps, train.time_budget_s, train.decay_fraction, clock.seconds,
-          adversarial_warmup_steps=config.model.phases.adversarial_warmup_steps),
+          adversarial_warmup_steps=config.model.phases.adversarial_warmup_steps,
+          supervised_lead_steps=config.model.phases.supervised_lead_steps),
       callbacks_lib.TrainingSummaries(model, os.path.join(opened.run_directory.tensorboard,
                                                           "train"), train.log_every),
       callbacks_lib.TerminateOnNonFiniteLoss(lambda: opened.checkpoints.latest_checkpoint),

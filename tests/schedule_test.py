@@ -1,8 +1,11 @@
-"""Tests of the learning-rate decay over the end of a run and the adversarial warm-up."""
+"""Tests of the learning-rate decay over the end of a run, the adversarial warm-up and the
+supervised lead."""
 
 import dataclasses
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import schedule
@@ -33,8 +36,16 @@ def test_warmup_scale_rises_linearly_then_stays_at_one():
   assert schedule.warmup_scale(0, 0) == 1.0
 
 
-def _model(**phase_overrides):
-  config = config_lib.model_preset("tiny")
+def test_lead_scale_holds_every_phase_but_the_supervised_one_until_the_lead_ends():
+  assert schedule.lead_scale("reconstruction", 0, 20) == 0.0
+  assert schedule.lead_scale("generator", 19, 20) == 0.0
+  assert schedule.lead_scale("supervised", 0, 20) == 1.0
+  assert schedule.lead_scale("discriminator", 20, 20) == 1.0
+  assert schedule.lead_scale("reconstruction", 0, 0) == 1.0
+
+
+def _model(num_classes=0, **phase_overrides):
+  config = dataclasses.replace(config_lib.model_preset("tiny"), num_classes=num_classes)
   if phase_overrides:
     config = dataclasses.replace(
         config, phases=dataclasses.replace(config.phases, **phase_overrides))
@@ -43,11 +54,13 @@ def _model(**phase_overrides):
   return model, config.phases
 
 
-def _callback(model, decay_fraction, adversarial_warmup_steps=0):
-  model.optimizer.iterations.assign(30)
+def _callback(model, decay_fraction, adversarial_warmup_steps=0, supervised_lead_steps=0,
+              step=30):
+  model.optimizer.iterations.assign(step)
   return schedule.LearningRateDecay(model, steps=1000, time_budget_s=100.0,
                                     decay_fraction=decay_fraction, train_seconds=lambda: 75.0,
-                                    adversarial_warmup_steps=adversarial_warmup_steps)
+                                    adversarial_warmup_steps=adversarial_warmup_steps,
+                                    supervised_lead_steps=supervised_lead_steps)
 
 
 def _rates(model):
@@ -103,6 +116,41 @@ def test_warmup_without_decay_sets_the_adversarial_rates():
   rates = _rates(model)
   assert rates["generator"] == pytest.approx(0.5 * phases.generator_learning_rate)
   assert rates["reconstruction"] == pytest.approx(phases.reconstruction_learning_rate)
+
+
+def _changed_variables(model, step):
+  """Paths of the trainable variables that one whole training step at `step` changes."""
+  before = {v.path: v.numpy().copy() for v in model.trainable_variables}
+  model.optimizer.iterations.assign(step)
+  images = tf.cast(tf.random.stateless_uniform([16, 8, 8, 1], seed=[4, 1]) < 0.3, tf.float32)
+  model.train_on_batch({"images": images, "labeled_images": images,
+                        "labels": tf.constant([0, 1, 2, 0] * 4)})
+  return {v.path for v in model.trainable_variables if not np.array_equal(v.numpy(),
+                                                                          before[v.path])}
+
+
+def test_during_the_lead_a_training_step_changes_only_what_the_labels_train():
+  model, _ = _model(num_classes=3)
+  callback = _callback(model, decay_fraction=0.0, supervised_lead_steps=20, step=0)
+  encoder = {v.path for v in model.encoder.trainable_variables}
+  callback.on_train_batch_begin(0)
+  assert _changed_variables(model, step=0) == encoder
+  model.optimizer.iterations.assign(20)
+  callback.on_train_batch_begin(0)
+  decoder = {v.path for v in model.decoder.trainable_variables}
+  assert _changed_variables(model, step=20) >= encoder | decoder
+
+
+def test_the_lead_combines_with_the_decay_and_the_warm_up():
+  model, phases = _model(num_classes=3)
+  _callback(model, decay_fraction=0.5, adversarial_warmup_steps=120,
+            supervised_lead_steps=40).on_train_batch_begin(0)
+  rates = _rates(model)   # step 30 of a 40-step lead, 75 % of the budget
+  assert rates["supervised"] == pytest.approx(0.5 * phases.supervised_learning_rate)
+  assert rates["reconstruction"] == rates["discriminator"] == rates["generator"] == 0.0
+  _callback(model, decay_fraction=0.5, adversarial_warmup_steps=120,
+            supervised_lead_steps=30).on_train_batch_begin(0)
+  assert _rates(model)["generator"] == pytest.approx(0.125 * phases.generator_learning_rate)
 
 
 def test_the_schedule_sets_an_sgd_game_s_rates_too():

@@ -199,6 +199,18 @@ def test_steps_per_execution_must_divide_the_callback_periods(fields, message):
     train.validate(config)
 
 
+@pytest.mark.parametrize("lead", [-10, 5])
+def test_a_supervised_lead_must_be_whole_calls(lead):
+  config = config_lib.experiment("tiny")
+  config = dataclasses.replace(
+      config, train=dataclasses.replace(config.train, steps_per_execution=2),
+      model=dataclasses.replace(config.model, phases=dataclasses.replace(
+          config.model.phases, supervised_lead_steps=lead)))
+  with pytest.raises(ValueError, match="supervised_lead_steps must be 0 or a positive multiple "
+                                       "of steps_per_execution \\(2\\)"):
+    train.validate(config)
+
+
 @pytest.mark.parametrize("step, steps, calls", [
     (0, 1500, [(0, 500)]),              # a fresh run: whole rounds
     (500, 1500, [(500, 500)]),          # resumed at a round's end
