@@ -70,7 +70,8 @@ def code_statistics(probabilities: np.ndarray, labels: np.ndarray) -> Dict[str, 
 
 
 class CodeDiagnostics(keras.callbacks.Callback):
-  """Every `every` steps, appends the code's statistics to `<run>/diagnostics.jsonl`.
+  """Every `every` steps, and once before the first, appends the code's statistics to
+  `<run>/diagnostics.jsonl`.
 
   One JSON object per line: the step, `code_statistics` of a fixed set of
   validation images (prefixed 'validation/'), the same of the labelled
@@ -124,13 +125,20 @@ class CodeDiagnostics(keras.callbacks.Callback):
       record["discriminator_accuracy"] = self._discriminator_accuracy(images[:1000], step)
     return record
 
+  def _write(self, step: int) -> None:
+    with open(self._path, "a") as stream:
+      stream.write(json.dumps(self.measure(step)) + "\n")
+
+  def on_train_begin(self, logs=None):
+    # The initial weights' code, before any step: what the first steps start from.
+    if self._path is not None and completed_steps(self._model) == 0:
+      self._write(0)
+
   def on_train_batch_end(self, batch, logs=None):
     step = completed_steps(self._model)
     if step % self._every or self._path is None:
       return
-    record = self.measure(step)
-    with open(self._path, "a") as stream:
-      stream.write(json.dumps(record) + "\n")
+    self._write(step)
 
 
 def _pixels(images: np.ndarray, labels: np.ndarray, data_config):

@@ -74,14 +74,19 @@ def _splits(n=40):
                 image_shape=(8, 8, 1))
 
 
-def test_the_callback_measures_every_period_and_writes_one_line_each(tmp_path):
+def _callback(directory):
+  """A 3-class semi-supervised tiny model and its diagnostics every 5 steps."""
   base = config_lib.experiment("tiny")
   config = train.resolve(dataclasses.replace(
       base, model=dataclasses.replace(base.model, prior=config_lib.PriorConfig(categories=3)),
       data=dataclasses.replace(base.data, labels=6)), _splits())
   model = train.build_model(config)
-  callback = diagnostics.CodeDiagnostics(model, _splits(), config.data, str(tmp_path),
-                                         every=5, images=30)
+  return model, diagnostics.CodeDiagnostics(model, _splits(), config.data, directory, every=5,
+                                            images=30)
+
+
+def test_the_callback_measures_every_period_and_writes_one_line_each(tmp_path):
+  model, callback = _callback(str(tmp_path))
   for step in (4, 5, 9, 10):
     model.optimizer.iterations.assign(step)
     callback.on_train_batch_end(0)
@@ -92,6 +97,17 @@ def test_the_callback_measures_every_period_and_writes_one_line_each(tmp_path):
   assert 0.0 <= record["discriminator_accuracy"] <= 1.0
   assert np.sum(record["validation/confusion"]) == 30   # the fixed validation images
   assert 0.0 <= record["labeled/error"] <= 1.0
+
+
+def test_the_callback_measures_the_initial_weights_once_before_the_first_step(tmp_path):
+  model, callback = _callback(str(tmp_path))
+  callback.on_train_begin()
+  model.optimizer.iterations.assign(5)
+  callback.on_train_begin()   # a later fit round: no second initial record
+  callback.on_train_batch_end(0)
+  records = diagnostics.read_diagnostics(str(tmp_path))
+  assert [r["step"] for r in records] == [0, 5]
+  assert records[0]["labeled/error"] >= 0.0 and "discriminator_accuracy" in records[0]
 
 
 def test_a_period_that_steps_per_execution_does_not_divide_is_refused():
