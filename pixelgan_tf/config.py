@@ -236,7 +236,9 @@ class PhaseConfig:
   first that many steps, so that the labels, not the first steps along a
   random decoder's gradient, draw the categories (RESULTS.md, "Round
   thirty-six": a swap of whole classes is there by step 10). The held
-  phases still run, so their Adam moments are warm when the lead ends.
+  phases still run, so their Adam moments are warm when the lead ends. With
+  20 labels, 100 such steps were no remedy over seven seeds, and the labels
+  alone drew a seed's swap ("Round thirty-seven"): it stays off everywhere.
 
   `adversarial_optimizer='sgd'` trains the discriminator and the generator
   with SGD and momentum `sgd_momentum` instead of Adam, as the adversarial

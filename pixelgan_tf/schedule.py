@@ -1,4 +1,5 @@
-"""Learning-rate decay over the end of a run, measured in steps or training time.
+"""The phases' learning rates over a run: the decay over its end, measured in steps or
+training time, the adversarial warm-up, and the supervised lead.
 
 A run stopped by a time budget does not know its step count in advance, so
 its progress is the larger of the fraction of steps done and the fraction of
