@@ -23,6 +23,8 @@ from pixelgan_tf.likelihoods import bits_per_dim
  DISCRIMINATOR_INPUT_NOISE, GENERATOR_INPUT_NOISE, LABELED_RECONSTRUCTION) = range(8)
 # The phases of the adversarial game on the code.
 ADVERSARIAL_PHASES = ("discriminator", "generator")
+# The phase the labels train, the one a supervised lead lets learn alone.
+SUPERVISED_PHASE = "supervised"
 # The `PhaseConfig` fields that set the encoder's noise level in some phases alone.
 PHASE_NOISE_FIELDS = ("supervised_noise_std", "adversarial_noise_std")
 

@@ -12,9 +12,7 @@ from typing import Callable, Optional
 import keras
 
 from pixelgan_tf.callbacks import completed_steps
-from pixelgan_tf.model import ADVERSARIAL_PHASES
-
-SUPERVISED_PHASE = "supervised"
+from pixelgan_tf.model import ADVERSARIAL_PHASES, SUPERVISED_PHASE
 
 
 def progress(step: int, steps: int, train_seconds: float,
