@@ -367,6 +367,13 @@ class DataConfig:
       (the weights, the order of the batches), so that a seed's fate can be
       traced to its labelled images or to its training (RESULTS.md, "Round
       eighteen").
+    labeled_indices: the labelled images named by their positions in the
+      training images (the train split before the validation images are set
+      aside), `labels` of them; None: the class-balanced draw of
+      `labels_seed`. Names a subset that another run or implementation used,
+      or a drawn one with one image exchanged, so that a seed's fate can be
+      traced to one labelled image (RESULTS.md, "Round thirty-eight").
+      Refused beside `labels_seed`, which it would override.
     max_train_examples: use only this many training images (smoke tests).
   """
   dataset: Dataset = "mnist"
@@ -378,6 +385,7 @@ class DataConfig:
   binarize: Optional[bool] = None
   seed: int = 0
   labels_seed: Optional[int] = None
+  labeled_indices: Optional[Tuple[int, ...]] = None
   max_train_examples: Optional[int] = None
 
 

@@ -132,6 +132,17 @@ def test_labels_seed_draws_the_labelled_subset_alone(data_dir):
   assert not np.array_equal(first["labeled_images"], first_own["labeled_images"])
 
 
+def test_labeled_indices_name_the_labelled_images(data_dir, tfds_train):
+  drawn = pipeline._balanced_subset(tfds_train["label"][:-100], 50, 10, seed=3)
+  exchanged = [int(i) for i in drawn[1:]] + [next(i for i in range(500) if i not in drawn)]
+  splits = load_splits(_config(data_dir, seed=3, labeled_indices=tuple(exchanged)))
+  order = sorted(exchanged)
+  np.testing.assert_array_equal(splits.labeled_images, tfds_train["image"][order])
+  np.testing.assert_array_equal(splits.labeled_labels, tfds_train["label"][order])
+  assert len(_rows(splits.labeled_images) & _rows(load_splits(
+      _config(data_dir, seed=3)).labeled_images)) == 49
+
+
 def test_max_train_examples(data_dir, tfds_train):
   splits = load_splits(_config(data_dir, max_train_examples=300, labels=20))
   np.testing.assert_array_equal(splits.train_images, tfds_train["image"][:300])
@@ -159,6 +170,14 @@ BAD_CONFIGS = [
     (dict(labels_seed=-1), "labels_seed must be >= 0 or None, got -1"),
     (dict(labels=0, labels_seed=2), "labels_seed=2 chooses the labelled images, but labels=0"),
     (dict(labels=100, max_train_examples=100), "needs 10 training images of class"),
+    (dict(labels=10, labeled_indices=tuple(range(10)), labels_seed=1),
+     r"labeled_indices names the labelled images, so labels_seed=1 would draw none"),
+    (dict(labels=10, labeled_indices=(0, 1)), "names 2 images, but labels=10"),
+    (dict(labels=10, labeled_indices=tuple(range(-1, 9))), "labeled_indices must be >= 0, got -1"),
+    (dict(labels=10, labeled_indices=(3,) * 2 + tuple(range(4, 12))),
+     r"names images \[3\] more than once"),
+    (dict(labels=10, labeled_indices=tuple(range(495, 505))),
+     r"labeled_indices \[500, 501, 502, 503, 504\] are not among the 500 training images"),
 ]
 
 

@@ -14,7 +14,7 @@ import re
 import shlex
 import socket
 import threading
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -152,6 +152,24 @@ def _check_config(config: DataConfig, facts: _DatasetFacts) -> None:
   if config.max_train_examples is not None and config.max_train_examples < 1:
     raise DataError(
         f"DataConfig.max_train_examples must be positive or None, got {config.max_train_examples}.")
+  if config.labeled_indices is not None:
+    _check_labeled_indices(config)
+
+
+def _check_labeled_indices(config: DataConfig) -> None:
+  """Checks `labeled_indices` against the fields beside it (the data's size comes later)."""
+  indices = config.labeled_indices
+  if config.labels_seed is not None:
+    raise DataError(f"DataConfig.labeled_indices names the labelled images, so "
+                    f"labels_seed={config.labels_seed} would draw none of them: set one of the two.")
+  if len(indices) != config.labels:
+    raise DataError(f"DataConfig.labeled_indices names {len(indices)} images, but "
+                    f"labels={config.labels}: name as many as labels asks for.")
+  if min(indices, default=0) < 0:
+    raise DataError(f"DataConfig.labeled_indices must be >= 0, got {min(indices)}.")
+  repeated = sorted({index for index in indices if indices.count(index) > 1})
+  if repeated:
+    raise DataError(f"DataConfig.labeled_indices names images {repeated} more than once.")
 
 
 def _check_sizes(config: DataConfig, num_train: int) -> None:
@@ -265,6 +283,15 @@ def _balanced_subset(labels: np.ndarray, count: int, num_classes: int, seed: int
   return np.sort(np.concatenate(chosen))
 
 
+def _named_subset(indices: Sequence[int], num_train: int) -> np.ndarray:
+  """Sorted `indices` of the training images, each checked to name one of the `num_train`."""
+  outside = [index for index in indices if index >= num_train]
+  if outside:
+    raise DataError(f"DataConfig.labeled_indices {outside} are not among the {num_train} "
+                    f"training images (indices 0 to {num_train - 1}).")
+  return np.sort(np.asarray(indices, np.int64))
+
+
 def load_splits(config: DataConfig) -> Splits:
   """Loads `config.dataset` from TFDS into memory and divides it.
 
@@ -275,15 +302,16 @@ def load_splits(config: DataConfig) -> Splits:
     config: a `DataConfig`.
 
   Returns:
-    `Splits`; the labelled subset is the same for the same `labels_seed`
-    (`config.labels_seed`, or `config.seed` when that is None).
+    `Splits`; the labelled subset is `config.labeled_indices` where set, or
+    else the same for the same `labels_seed` (`config.labels_seed`, or
+    `config.seed` when that is None).
 
   Raises:
     DataError: for an unknown dataset, a dataset neither prepared nor
       downloadable, a prepared dataset with a corrupt or missing file (named,
-      with the commands that prepare it again), or labels / validation_size /
-      max_train_examples that the dataset cannot satisfy (checked before
-      loading where the prepared dataset's metadata allows).
+      with the commands that prepare it again), or labels / labeled_indices /
+      validation_size / max_train_examples that the dataset cannot satisfy
+      (checked before loading where the prepared dataset's metadata allows).
   """
   facts = _facts(config.dataset)
   _check_config(config, facts)
@@ -299,8 +327,9 @@ def load_splits(config: DataConfig) -> Splits:
   if config.max_train_examples is not None:
     train_images = train_images[:config.max_train_examples]
     train_labels = train_labels[:config.max_train_examples]
-  labeled = _balanced_subset(train_labels, config.labels, facts.num_classes,
-                             labels_seed(config))
+  labeled = (_named_subset(config.labeled_indices, len(train_labels))
+             if config.labeled_indices is not None else
+             _balanced_subset(train_labels, config.labels, facts.num_classes, labels_seed(config)))
   return Splits(
       train_images=train_images,
       labeled_images=train_images[labeled],
