@@ -69,6 +69,7 @@ ADDED_FIELDS = {
     "model.decoder.coordinate_channels": False,
     "model.encoder.zero_categorical_head": False,
     "model.phases.supervised_lead_steps": 0,
+    "model.phases.supervised_warmup_steps": 0,
     "data.labels_seed": None,
     "data.labeled_indices": None,
     "train.warm_start": "",

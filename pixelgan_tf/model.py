@@ -99,6 +99,10 @@ def validate(config: ModelConfig) -> None:
     raise ValueError(f"model.phases.supervised_lead_steps={config.phases.supervised_lead_steps} "
                      f"lets only the supervised phase learn at first, but the model trains "
                      f"without labels (num_classes=0): leave it 0.")
+  if config.phases.supervised_warmup_steps and not config.num_classes:
+    raise ValueError(f"model.phases.supervised_warmup_steps="
+                     f"{config.phases.supervised_warmup_steps} ramps the supervised phase's "
+                     f"rate, but the model trains without labels (num_classes=0): leave it 0.")
   if (config.phases.labeled_reconstruction_code != "labels"
       and not config.phases.labeled_reconstruction_weight):
     raise ValueError(f"model.phases.labeled_reconstruction_code="

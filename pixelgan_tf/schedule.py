@@ -1,5 +1,5 @@
 """The phases' learning rates over a run: the decay over its end, measured in steps or
-training time, the adversarial warm-up, and the supervised lead.
+training time, the adversarial and supervised warm-ups, and the supervised lead.
 
 A run stopped by a time budget does not know its step count in advance, so
 its progress is the larger of the fraction of steps done and the fraction of
@@ -49,8 +49,8 @@ class LearningRateDecay(keras.callbacks.Callback):
   """Sets every phase optimizer's learning rate when training begins and before each step.
 
   The rate is the base rate times the decay's factor, for the adversarial
-  phases the warm-up's, and for every phase but the supervised one the
-  lead's (0 while it lasts).
+  phases their warm-up's, for the supervised phase its own warm-up's, and for
+  every phase but the supervised one the lead's (0 while it lasts).
 
   The base rates are `model.base_learning_rates`, recorded by `compile`
   before any checkpoint is restored: a resumed run's optimizers hold decayed
@@ -69,11 +69,14 @@ class LearningRateDecay(keras.callbacks.Callback):
       supervised phase learns (`lead_scale`); 0: none. The other phases'
       optimizers still see their gradients then, at a rate of 0, so their
       moments are warm when the lead ends.
+    supervised_warmup_steps: steps over which the supervised phase's rate
+      rises linearly from 0 (`warmup_scale`); 0: none.
   """
 
   def __init__(self, model, steps: int, time_budget_s: Optional[float],
                decay_fraction: float, train_seconds: Callable[[], float],
-               adversarial_warmup_steps: int = 0, supervised_lead_steps: int = 0):
+               adversarial_warmup_steps: int = 0, supervised_lead_steps: int = 0,
+               supervised_warmup_steps: int = 0):
     super().__init__()
     self._optimizers = model.phase_optimizers
     self._base = dict(model.base_learning_rates)
@@ -83,14 +86,16 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._train_seconds = train_seconds
     self._warmup_steps = adversarial_warmup_steps
     self._lead_steps = supervised_lead_steps
+    self._supervised_warmup_steps = supervised_warmup_steps
 
   def phase_scales(self) -> dict:
     """{phase: factor on its base rate} at the current step."""
     step = completed_steps(self._model)   # one read of the (possibly mirrored) counter
     done = progress(step, self._steps, self._train_seconds(), self._time_budget_s)
-    decay, warmup = decay_scale(done, self._decay_fraction), warmup_scale(step, self._warmup_steps)
-    return {phase: (decay * (warmup if phase in ADVERSARIAL_PHASES else 1.0)
-                    * lead_scale(phase, step, self._lead_steps))
+    decay = decay_scale(done, self._decay_fraction)
+    warmup = {phase: warmup_scale(step, self._warmup_steps) for phase in ADVERSARIAL_PHASES}
+    warmup[SUPERVISED_PHASE] = warmup_scale(step, self._supervised_warmup_steps)
+    return {phase: (decay * warmup.get(phase, 1.0) * lead_scale(phase, step, self._lead_steps))
             for phase in self._optimizers}
 
   def _set_rates(self):
@@ -104,6 +109,7 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._set_rates()
 
   def on_train_batch_begin(self, batch, logs=None):
-    if self._decay_fraction <= 0.0 and self._warmup_steps <= 0 and self._lead_steps <= 0:
+    if (self._decay_fraction <= 0.0 and self._warmup_steps <= 0 and self._lead_steps <= 0
+        and self._supervised_warmup_steps <= 0):
       return
     self._set_rates()

@@ -57,9 +57,10 @@ def validate(config: ExperimentConfig) -> None:
   if train.diagnose_every < 0 or train.diagnose_every % train.steps_per_execution:
     raise ValueError(f"diagnose_every must be 0 or a positive multiple of steps_per_execution, "
                      f"got {train.diagnose_every} and {train.steps_per_execution}.")
-  if config.model.phases.adversarial_warmup_steps < 0:
-    raise ValueError(f"model.phases.adversarial_warmup_steps must be >= 0, got "
-                     f"{config.model.phases.adversarial_warmup_steps}.")
+  for warmup in ("adversarial_warmup_steps", "supervised_warmup_steps"):
+    if getattr(config.model.phases, warmup) < 0:
+      raise ValueError(f"model.phases.{warmup} must be >= 0, got "
+                       f"{getattr(config.model.phases, warmup)}.")
   lead = config.model.phases.supervised_lead_steps
   if lead < 0 or lead % train.steps_per_execution:
     # The rates are set once per call of steps_per_execution steps.
@@ -420,7 +421,8 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
       schedule.LearningRateDecay(
           model, train.steps, train.time_budget_s, train.decay_fraction, clock.seconds,
           adversarial_warmup_steps=config.model.phases.adversarial_warmup_steps,
-          supervised_lead_steps=config.model.phases.supervised_lead_steps),
+          supervised_lead_steps=config.model.phases.supervised_lead_steps,
+          supervised_warmup_steps=config.model.phases.supervised_warmup_steps),
       callbacks_lib.TrainingSummaries(model, os.path.join(opened.run_directory.tensorboard,
                                                           "train"), train.log_every),
       callbacks_lib.TerminateOnNonFiniteLoss(lambda: opened.checkpoints.latest_checkpoint),

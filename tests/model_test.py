@@ -449,6 +449,8 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
      "labeled_reconstruction_weight must be >= 0"),
     ({"phases": PhaseConfig(labeled_reconstruction_weight=1.0)}, "trains without labels"),
     ({"phases": PhaseConfig(supervised_lead_steps=10)}, "supervised_lead_steps=10 lets only"),
+    ({"phases": PhaseConfig(supervised_warmup_steps=10)},
+     "supervised_warmup_steps=10 ramps the supervised phase's rate, but the model trains without"),
     ({"num_classes": 3, "phases": PhaseConfig(labeled_reconstruction_code="encoder")},
      "has no effect while model.phases.labeled_reconstruction_weight is 0"),
     ({"prior": PriorConfig(kind="gaussian", dim=2),

@@ -55,12 +55,13 @@ def _model(num_classes=0, **phase_overrides):
 
 
 def _callback(model, decay_fraction, adversarial_warmup_steps=0, supervised_lead_steps=0,
-              step=30):
+              step=30, supervised_warmup_steps=0):
   model.optimizer.iterations.assign(step)
   return schedule.LearningRateDecay(model, steps=1000, time_budget_s=100.0,
                                     decay_fraction=decay_fraction, train_seconds=lambda: 75.0,
                                     adversarial_warmup_steps=adversarial_warmup_steps,
-                                    supervised_lead_steps=supervised_lead_steps)
+                                    supervised_lead_steps=supervised_lead_steps,
+                                    supervised_warmup_steps=supervised_warmup_steps)
 
 
 def _rates(model):
@@ -116,6 +117,28 @@ def test_warmup_without_decay_sets_the_adversarial_rates():
   rates = _rates(model)
   assert rates["generator"] == pytest.approx(0.5 * phases.generator_learning_rate)
   assert rates["reconstruction"] == pytest.approx(phases.reconstruction_learning_rate)
+
+
+def test_supervised_warmup_ramps_only_the_supervised_phase():
+  model, phases = _model(num_classes=3)
+  _callback(model, decay_fraction=0.0, supervised_warmup_steps=120).on_train_batch_begin(0)
+  rates = _rates(model)   # step 30 of a 120-step warm-up
+  assert rates["supervised"] == pytest.approx(0.25 * phases.supervised_learning_rate)
+  assert rates["reconstruction"] == pytest.approx(phases.reconstruction_learning_rate)
+  assert rates["discriminator"] == pytest.approx(phases.discriminator_learning_rate)
+  assert rates["generator"] == pytest.approx(phases.generator_learning_rate)
+
+
+def test_the_two_warm_ups_keep_their_own_lengths_and_combine_with_the_decay():
+  model, phases = _model(num_classes=3)
+  _callback(model, decay_fraction=0.5, adversarial_warmup_steps=60,
+            supervised_warmup_steps=120).on_train_batch_begin(0)
+  rates = _rates(model)   # step 30, 75 % of the budget
+  assert rates["generator"] == pytest.approx(0.25 * phases.generator_learning_rate)
+  assert rates["supervised"] == pytest.approx(0.125 * phases.supervised_learning_rate)
+  _callback(model, decay_fraction=0.0, adversarial_warmup_steps=60, supervised_warmup_steps=120,
+            step=200).on_train_batch_begin(0)   # past both warm-ups
+  assert _rates(model)["supervised"] == pytest.approx(phases.supervised_learning_rate)
 
 
 def _changed_variables(model, step):

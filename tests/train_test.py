@@ -199,6 +199,15 @@ def test_steps_per_execution_must_divide_the_callback_periods(fields, message):
     train.validate(config)
 
 
+@pytest.mark.parametrize("warmup", ["adversarial_warmup_steps", "supervised_warmup_steps"])
+def test_a_negative_warm_up_is_refused(warmup):
+  config = config_lib.experiment("tiny")
+  config = dataclasses.replace(config, model=dataclasses.replace(
+      config.model, phases=dataclasses.replace(config.model.phases, **{warmup: -1})))
+  with pytest.raises(ValueError, match=f"model.phases.{warmup} must be >= 0, got -1"):
+    train.validate(config)
+
+
 @pytest.mark.parametrize("lead", [-10, 5])
 def test_a_supervised_lead_must_be_whole_calls(lead):
   config = config_lib.experiment("tiny")
