@@ -184,8 +184,20 @@ def knob(baseline: Dict[str, object], arm: Dict[str, object]) -> List[Tuple[str,
 _ABSENT = object()
 
 
+# A list longer than this (labelled images named one by one) is shown by its ends and its
+# length: a table cell of fifty numbers hides the table, and config.json keeps them all.
+_LONGEST_LIST_SHOWN = 8
+
+
 def _value(config: Dict[str, object], field: str) -> str:
-  return json.dumps(config[field]) if field in config else "absent"
+  """A field's value as JSON, a long list abbreviated; "absent" where the config lacks it."""
+  if field not in config:
+    return "absent"
+  value = config[field]
+  if isinstance(value, list) and len(value) > _LONGEST_LIST_SHOWN:
+    ends = ", ".join(json.dumps(item) for item in value[:3])
+    return f"[{ends}, …, {json.dumps(value[-1])}] ({len(value)} values)"
+  return json.dumps(value)
 
 
 def _read(path: str) -> dict:

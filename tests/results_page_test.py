@@ -163,6 +163,13 @@ def test_a_field_only_one_config_has_is_a_difference():
   assert results_page.knob({"a": [1, 2]}, {"a": [1, 2]}) == []
 
 
+def test_a_long_list_is_shown_by_its_ends_and_length_and_a_short_one_whole():
+  named = list(range(100, 150))
+  assert results_page.knob({"a": None}, {"a": named}) == [
+      ("a", "null", "[100, 101, 102, …, 149] (50 values)")]
+  assert results_page.knob({"a": [1, 2]}, {"a": [1, 3]}) == [("a", "[1, 2]", "[1, 3]")]
+
+
 def test_a_field_added_since_the_older_record_counts_only_off_its_default_and_shows_it():
   field = "model.encoder.hidden_layers"
   assert results_page.ADDED_FIELDS[field] == 1
