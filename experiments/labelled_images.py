@@ -8,6 +8,13 @@ with `data.seed`, or with `data.labels_seed`, the seed of the subset alone) and
 tiles the labelled images of the chosen classes, in class order, one row a seed.
 Where a seed's test errors gather on a pair of classes (`experiments.class_report`),
 this shows whether the images that named those classes look like their class.
+
+With `--training_images`, it draws the named training images instead, in one row in
+the given order (positions as `data.labeled_indices` counts them): a subset's
+images beside those exchanged for them.
+
+  python -m experiments.labelled_images --data_dir=/tmp/tfds --training_images=47028,45245 \
+      --labelled_png=/tmp/exchanged.png
 """
 
 import sys
@@ -28,6 +35,9 @@ _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds of the labelled subs
                            "each (`data.labels_seed`, which is `data.seed` when unset).")
 _CLASSES = flags.DEFINE_list("classes", None, "Classes whose labelled images to draw "
                              "(default: every class).")
+_TRAINING_IMAGES = flags.DEFINE_list(
+    "training_images", None, "Training images to draw instead of the seeds' subsets, one row "
+    "in this order, by their positions in the training images (as `data.labeled_indices`).")
 _PNG = flags.DEFINE_string("labelled_png", None, "PNG to write the grid to.")
 
 
@@ -49,6 +59,36 @@ def labelled_rows(subsets: Dict[int, Splits], classes: Sequence[int]) -> np.ndar
     rows.append(np.concatenate(chosen))
   tiles = np.concatenate(rows).astype(np.float32)
   return sampling.image_grid(tiles, rows=len(rows), max_value=255.0)[0].numpy()
+
+
+def named_row(train_images: np.ndarray, positions: Sequence[int]) -> np.ndarray:
+  """The training images at `positions`, in that order, as one row.
+
+  Args:
+    train_images: [N, H, W, C] uint8, the training images (`Splits.train_images`).
+    positions: indices into them.
+
+  Returns:
+    [H, len(positions) * W, C] uint8.
+
+  Raises:
+    ValueError: a position is not one of the N.
+  """
+  outside = [p for p in positions if not 0 <= p < len(train_images)]
+  if outside:
+    raise ValueError(f"--training_images {outside} are not among the {len(train_images)} "
+                     f"training images (0 to {len(train_images) - 1}).")
+  tiles = train_images[list(positions)].astype(np.float32)
+  return sampling.image_grid(tiles, rows=1, max_value=255.0)[0].numpy()
+
+
+def _positions(values) -> list:
+  """--training_images as ints."""
+  try:
+    return [int(value) for value in values]
+  except ValueError:
+    raise ValueError(f"--training_images takes whole numbers, got "
+                     f"{','.join(values)}.") from None
 
 
 def _seeds(values) -> list:
@@ -77,8 +117,27 @@ def _classes(values, num_classes: int) -> list:
   return classes
 
 
+def _draw_named_images() -> None:
+  """--training_images: the named training images, one row."""
+  if _SEEDS.present or _CLASSES.present:
+    sys.exit("error: --training_images draws the named images alone: leave --seeds and "
+             "--classes unset.")
+  try:
+    positions = _positions(_TRAINING_IMAGES.value)
+    splits = load_splits(DataConfig(dataset=_DATASET.value, data_dir=_DATA_DIR.value,
+                                    labels=0, binarize=False))
+    row = named_row(splits.train_images, positions)
+  except (ValueError, DataError) as error:
+    sys.exit(f"error: {error}")
+  tf.io.write_file(_PNG.value, tf.io.encode_png(row))
+  print(f"{_PNG.value}: training images {', '.join(map(str, positions))}, in that order")
+
+
 def main(argv):
   del argv
+  if _TRAINING_IMAGES.value is not None:
+    _draw_named_images()
+    return
   if _LABELS.value < 1:
     sys.exit(f"error: --labels={_LABELS.value} labels no images.")
   try:

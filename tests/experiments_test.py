@@ -490,6 +490,21 @@ def test_labelled_images_tiles_each_seeds_chosen_classes_in_class_order():
   assert grid[2, ::2, 0].tolist() == [100, 104, 101, 103]
 
 
+def test_labelled_images_draws_named_training_images_in_the_given_order():
+  images = np.arange(5, dtype=np.uint8)[:, None, None, None] * np.ones([5, 2, 2, 1], np.uint8)
+  row = labelled_images.named_row(images, [3, 0, 4])
+  assert row.shape == (2, 6, 1)
+  assert row[0, ::2, 0].tolist() == [3, 0, 4]
+
+
+@pytest.mark.parametrize("positions", [[5], [-1]])
+def test_labelled_images_refuses_positions_outside_the_training_images(positions):
+  images = np.zeros([5, 2, 2, 1], np.uint8)
+  with pytest.raises(ValueError,
+                     match=r"--training_images \[-?\d\] are not among the 5 training images"):
+    labelled_images.named_row(images, positions)
+
+
 @pytest.mark.parametrize("values,message", [
     (["4", "10"], r"--classes \[10\] are not classes of the dataset \(0 to 9\)"),
     (["four"], "--classes takes class numbers, got four"),
