@@ -70,6 +70,7 @@ ADDED_FIELDS = {
     "model.encoder.zero_categorical_head": False,
     "model.phases.supervised_lead_steps": 0,
     "model.phases.supervised_warmup_steps": 0,
+    "model.phases.supervised_max_rotation": 0.0,
     "data.labels_seed": None,
     "data.labeled_indices": None,
     "train.warm_start": "",

@@ -268,7 +268,12 @@ class PhaseConfig:
   number of pixels, up to that many in each direction, before the supervised
   phase sees it. Both are candidate remedies of RESULTS.md's "Round nine";
   a shift of 1 is the one measured to help 20 labels without hurting 50
-  ("Round eleven"). `supervised_noise_std` (not in the paper, whose encoder
+  ("Round eleven"). `supervised_max_rotation` (not in the paper; 0 keeps
+  the protocol) turns each labelled image about its centre by a random angle
+  of up to that many degrees either way, before the shift: one labelled 1
+  that leans far over drew seed 4's 20-label 1/6 swap (RESULTS.md, "Round
+  thirty-nine"), and a turned copy of it covers the upright 1s too.
+  `supervised_noise_std` (not in the paper, whose encoder
   has one noise level; None keeps it) is the encoder's noise level in the
   supervised phase alone: a noise of 1.0 in every phase named the 20-label
   categories better and made the 50-label clusters less pure ("Round
@@ -321,6 +326,7 @@ class PhaseConfig:
   sgd_momentum: float = 0.9
   supervised_variables: SupervisedVariables = "encoder"
   supervised_max_shift: int = 0
+  supervised_max_rotation: float = 0.0
   supervised_noise_std: Optional[float] = None
   adversarial_noise_std: Optional[float] = None
   labeled_reconstruction_weight: float = 0.0

@@ -85,6 +85,10 @@ def validate(config: ModelConfig) -> None:
   if not 0 <= shift < min(shape[:2]):
     raise ValueError(f"model.phases.supervised_max_shift must be in [0, {min(shape[:2])}) "
                      f"pixels for {shape[0]}x{shape[1]} images, got {shift}.")
+  rotation = config.phases.supervised_max_rotation
+  if not 0 <= rotation <= 180:
+    raise ValueError(f"model.phases.supervised_max_rotation must be in [0, 180] degrees, got "
+                     f"{rotation}.")
   for field in PHASE_NOISE_FIELDS:
     _validate_phase_noise(config, field)
   if config.phases.labeled_reconstruction_weight < 0:
@@ -489,14 +493,18 @@ class PixelGANAutoencoder(keras.Model):
   def supervised_phase(self, images: tf.Tensor, labels: tf.Tensor) -> Dict[str, tf.Tensor]:
     """Phase 4: one step of the categorical head's cross-entropy on labelled images.
 
-    The images [B, H, W, C] are first shifted when `phases.supervised_max_shift`
-    is set, and the encoder's noise has the level `phases.supervised_noise_std`
+    The images [B, H, W, C] are first turned when `phases.supervised_max_rotation`
+    is set, then shifted when `phases.supervised_max_shift` is set, and the encoder's noise has the level `phases.supervised_noise_std`
     when that is set; the step trains the variables of `phases.supervised_variables`.
     """
     optimizer = self.phase_optimizers["supervised"]
     seed = self._seed(SUPERVISED)
-    images = augment.random_shift(images, self.config.phases.supervised_max_shift,
-                                  self._seed(SUPERVISED_SHIFT))
+    augment_seed = self._seed(SUPERVISED_SHIFT)
+    # The rotation draws from a child of the shift's seed, so that a run without it
+    # shifts exactly as before it existed.
+    images = augment.random_rotation(images, self.config.phases.supervised_max_rotation,
+                                     random.split(augment_seed, 0))
+    images = augment.random_shift(images, self.config.phases.supervised_max_shift, augment_seed)
     with tf.GradientTape() as tape:
       logits = self.encoder_outputs(images, seed, training=True,
                                     noise_std=self.config.phases.supervised_noise_std

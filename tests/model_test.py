@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pixelgan_tf import augment, losses
+from pixelgan_tf import augment, losses, random
 from pixelgan_tf import model as model_module
 from pixelgan_tf import (DecoderConfig, DiscriminatorConfig, EncoderConfig,
                          FactorizedDecoder, PhaseConfig, PixelGANAutoencoder, PriorConfig,
@@ -636,6 +636,21 @@ def test_the_supervised_phase_classifies_shifted_labelled_images():
   np.testing.assert_array_equal(seen[0], expected)
 
 
+def test_the_supervised_phase_classifies_turned_then_shifted_labelled_images():
+  model = _model(_normalized_semi_config(supervised_max_rotation=30.0, supervised_max_shift=1))
+  images = _images()
+  seen = []
+  encoder_outputs = model.encoder_outputs
+  model.encoder_outputs = lambda x, *args, **kwargs: (
+      seen.append(x), encoder_outputs(x, *args, **kwargs))[1]
+  seed = model._seed(model_module.SUPERVISED_SHIFT)
+  # The shift keeps its own seed, so that a run without the rotation shifts as before.
+  expected = augment.random_shift(
+      augment.random_rotation(images, 30.0, random.split(seed, 0)), 1, seed)
+  model.supervised_phase(images, tf.constant([0, 1, 2, 0] * 4))
+  np.testing.assert_array_equal(seen[0], expected)
+
+
 def test_the_supervised_phase_draws_the_encoder_noise_at_its_own_level():
   images, labels = _images(), tf.constant([0, 1, 2, 0] * 4)
 
@@ -695,6 +710,12 @@ def test_a_phase_noise_the_encoder_cannot_take_is_refused(field, kind, noise_dim
                    phases=PhaseConfig(**{field: level}))
   with pytest.raises(ValueError, match=f"{field}.*{problem}"):
     PixelGANAutoencoder(config)
+
+
+@pytest.mark.parametrize("degrees", [-5.0, 200.0])
+def test_a_supervised_rotation_beyond_a_half_turn_is_refused(degrees):
+  with pytest.raises(ValueError, match="supervised_max_rotation must be in \\[0, 180\\] degrees"):
+    PixelGANAutoencoder(_normalized_semi_config(supervised_max_rotation=degrees))
 
 
 def test_a_supervised_shift_as_large_as_the_image_is_refused():
