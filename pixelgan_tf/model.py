@@ -494,8 +494,9 @@ class PixelGANAutoencoder(keras.Model):
     """Phase 4: one step of the categorical head's cross-entropy on labelled images.
 
     The images [B, H, W, C] are first turned when `phases.supervised_max_rotation`
-    is set, then shifted when `phases.supervised_max_shift` is set, and the encoder's noise has the level `phases.supervised_noise_std`
-    when that is set; the step trains the variables of `phases.supervised_variables`.
+    is set, then shifted when `phases.supervised_max_shift` is set, and the
+    encoder's noise has the level `phases.supervised_noise_std` when that is
+    set; the step trains the variables of `phases.supervised_variables`.
     """
     optimizer = self.phase_optimizers["supervised"]
     seed = self._seed(SUPERVISED)

@@ -84,7 +84,7 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._steps, self._time_budget_s = steps, time_budget_s
     self._decay_fraction = decay_fraction
     self._train_seconds = train_seconds
-    self._warmup_steps = adversarial_warmup_steps
+    self._adversarial_warmup_steps = adversarial_warmup_steps
     self._lead_steps = supervised_lead_steps
     self._supervised_warmup_steps = supervised_warmup_steps
 
@@ -93,7 +93,8 @@ class LearningRateDecay(keras.callbacks.Callback):
     step = completed_steps(self._model)   # one read of the (possibly mirrored) counter
     done = progress(step, self._steps, self._train_seconds(), self._time_budget_s)
     decay = decay_scale(done, self._decay_fraction)
-    warmup = {phase: warmup_scale(step, self._warmup_steps) for phase in ADVERSARIAL_PHASES}
+    warmup = {phase: warmup_scale(step, self._adversarial_warmup_steps)
+              for phase in ADVERSARIAL_PHASES}
     warmup[SUPERVISED_PHASE] = warmup_scale(step, self._supervised_warmup_steps)
     return {phase: (decay * warmup.get(phase, 1.0) * lead_scale(phase, step, self._lead_steps))
             for phase in self._optimizers}
@@ -109,7 +110,7 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._set_rates()
 
   def on_train_batch_begin(self, batch, logs=None):
-    if (self._decay_fraction <= 0.0 and self._warmup_steps <= 0 and self._lead_steps <= 0
-        and self._supervised_warmup_steps <= 0):
+    if (self._decay_fraction <= 0.0 and self._adversarial_warmup_steps <= 0
+        and self._lead_steps <= 0 and self._supervised_warmup_steps <= 0):
       return
     self._set_rates()
