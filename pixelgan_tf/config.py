@@ -246,7 +246,10 @@ class PhaseConfig:
   so that no single labelled image draws the categories before
   reconstruction and the game shape the code (RESULTS.md, "Round
   thirty-eight": one atypical labelled 9 of fifty splits the 4s and 9s by
-  step 100). It is off in every preset.
+  step 100). Over 300 steps it was far worse on every setup tried: the code
+  commits without the labels, and they then fit their own images as
+  exceptions instead of naming the categories ("Round thirty-nine"). It is
+  off in every preset.
 
   `adversarial_optimizer='sgd'` trains the discriminator and the generator
   with SGD and momentum `sgd_momentum` instead of Adam, as the adversarial
