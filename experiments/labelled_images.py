@@ -11,7 +11,8 @@ this shows whether the images that named those classes look like their class.
 
 With `--training_images`, it draws the named training images instead, in one row in
 the given order (positions as `data.labeled_indices` counts them): a subset's
-images beside those exchanged for them.
+images beside those exchanged for them. It prints how far each leans
+(`lean_degrees`).
 
   python -m experiments.labelled_images --data_dir=/tmp/tfds --training_images=47028,45245 \
       --labelled_png=/tmp/exchanged.png
@@ -82,6 +83,25 @@ def named_row(train_images: np.ndarray, positions: Sequence[int]) -> np.ndarray:
   return sampling.image_grid(tiles, rows=1, max_value=255.0)[0].numpy()
 
 
+def lean_degrees(image: np.ndarray) -> float:
+  """How far the ink leans from the vertical, in degrees; positive when its top is right.
+
+  The slope of the ink's column regressed on its row (the covariance of the two
+  over the rows' variance), weighted by the pixels' values, as an angle.
+
+  Args:
+    image: [H, W, C] (or [H, W]) non-negative pixel values with some ink.
+  """
+  ink = np.asarray(image, np.float64).reshape(image.shape[0], image.shape[1], -1).sum(-1)
+  weights = ink / ink.sum()
+  rows, columns = np.mgrid[0:ink.shape[0], 0:ink.shape[1]]
+  row_mean, column_mean = (weights * rows).sum(), (weights * columns).sum()
+  covariance = (weights * (rows - row_mean) * (columns - column_mean)).sum()
+  row_variance = (weights * (rows - row_mean) ** 2).sum()
+  # Rows count downwards: a top to the right has columns falling as rows rise.
+  return float(np.degrees(np.arctan(-covariance / row_variance)))
+
+
 def _positions(values) -> list:
   """--training_images as ints."""
   try:
@@ -130,7 +150,9 @@ def _draw_named_images() -> None:
   except (ValueError, DataError) as error:
     sys.exit(f"error: {error}")
   tf.io.write_file(_PNG.value, tf.io.encode_png(row))
-  print(f"{_PNG.value}: training images {', '.join(map(str, positions))}, in that order")
+  leans = ", ".join(f"{p} leans {lean_degrees(splits.train_images[p]):+.1f}°" for p in positions)
+  print(f"{_PNG.value}: training images {', '.join(map(str, positions))}, in that order "
+        f"({leans})")
 
 
 def main(argv):

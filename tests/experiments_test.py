@@ -497,6 +497,14 @@ def test_labelled_images_draws_named_training_images_in_the_given_order():
   assert row[0, ::2, 0].tolist() == [3, 0, 4]
 
 
+def test_lean_degrees_reads_a_stroke_s_angle_from_the_vertical_with_its_top_s_side():
+  upright = np.zeros([9, 9, 1]); upright[1:8, 4] = 1.0
+  top_right = np.zeros([9, 9, 1]); top_right[np.arange(9), 8 - np.arange(9)] = 1.0
+  assert labelled_images.lean_degrees(upright) == pytest.approx(0.0)
+  assert labelled_images.lean_degrees(top_right) == pytest.approx(45.0)
+  assert labelled_images.lean_degrees(top_right[:, ::-1]) == pytest.approx(-45.0)
+
+
 @pytest.mark.parametrize("positions", [[5], [-1]])
 def test_labelled_images_refuses_positions_outside_the_training_images(positions):
   images = np.zeros([5, 2, 2, 1], np.uint8)
