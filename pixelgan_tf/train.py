@@ -58,9 +58,9 @@ def validate(config: ExperimentConfig) -> None:
     raise ValueError(f"diagnose_every must be 0 or a positive multiple of steps_per_execution, "
                      f"got {train.diagnose_every} and {train.steps_per_execution}.")
   for warmup in ("adversarial_warmup_steps", "supervised_warmup_steps"):
-    if getattr(config.model.phases, warmup) < 0:
-      raise ValueError(f"model.phases.{warmup} must be >= 0, got "
-                       f"{getattr(config.model.phases, warmup)}.")
+    steps = getattr(config.model.phases, warmup)
+    if steps < 0:
+      raise ValueError(f"model.phases.{warmup} must be >= 0, got {steps}.")
   lead = config.model.phases.supervised_lead_steps
   if lead < 0 or lead % train.steps_per_execution:
     # The rates are set once per call of steps_per_execution steps.

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from experiments import labelled_images
 from pixelgan_tf import augment
 
 
@@ -69,20 +70,9 @@ def _bars(batch=64, size=15):
   return tf.constant(images)
 
 
-def _lean_degrees(image: np.ndarray) -> float:
-  """The angle of the ink's main axis from the vertical, in degrees."""
-  ys, xs = np.mgrid[0:image.shape[0], 0:image.shape[1]]
-  weights = image[..., 0] / image.sum()
-  my, mx = (weights * ys).sum(), (weights * xs).sum()
-  cyy = (weights * (ys - my) ** 2).sum()
-  cxx = (weights * (xs - mx) ** 2).sum()
-  cxy = (weights * (ys - my) * (xs - mx)).sum()
-  return np.degrees(0.5 * np.arctan2(2 * cxy, cyy - cxx))
-
-
 def test_each_image_is_turned_by_its_own_angle_within_bounds():
   turned = augment.random_rotation(_bars(), 30.0, tf.constant([3, 4])).numpy()
-  leans = np.array([_lean_degrees(image) for image in turned])
+  leans = np.array([labelled_images.lean_degrees(image) for image in turned])
   assert np.all(np.abs(leans) <= 31.0)
   # 64 angles from [-30, 30]: both directions, most of the range, no two alike.
   assert leans.min() < -20 and leans.max() > 20
