@@ -265,7 +265,8 @@ def replica_dataset(splits: data_lib.Splits, config: DataConfig, replica: int,
 
   With one replica this is `data.train_dataset(splits, config)` itself.
   """
-  shard = dataclasses.replace(splits, train_images=splits.train_images[replica::num_replicas])
+  shard = dataclasses.replace(splits, train_images=splits.train_images[replica::num_replicas],
+                              train_labels=splits.train_labels[replica::num_replicas])
   return data_lib.train_dataset(shard, per_replica_config(config, replica, num_replicas))
 
 

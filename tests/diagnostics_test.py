@@ -67,7 +67,7 @@ def _splits(n=40):
   rng = np.random.default_rng(0)
   images = lambda: (rng.random([n, 8, 8, 1]) * 255).astype(np.uint8)
   labels = lambda: rng.integers(0, 3, n)
-  return Splits(train_images=images(), labeled_images=images()[:6],
+  return Splits(train_images=images(), train_labels=labels(), labeled_images=images()[:6],
                 labeled_labels=np.repeat(np.arange(3), 2),
                 validation_images=images(), validation_labels=labels(),
                 test_images=images(), test_labels=labels(), num_classes=3,

@@ -68,7 +68,8 @@ def test_gpu_presets_build_and_take_a_training_step(preset, shape, classes):
   """Their data cannot be downloaded here: the networks are checked on stand-in images."""
   rng = np.random.default_rng(0)
   images = lambda n: rng.integers(0, 256, (n,) + shape).astype(np.uint8)
-  splits = Splits(train_images=images(4), labeled_images=images(classes),
+  splits = Splits(train_images=images(4), train_labels=np.arange(4) % classes,
+                  labeled_images=images(classes),
                   labeled_labels=np.arange(classes), validation_images=images(2),
                   validation_labels=np.zeros(2, np.int64), test_images=images(2),
                   test_labels=np.zeros(2, np.int64), num_classes=classes, image_shape=shape)
@@ -503,6 +504,24 @@ def test_lean_degrees_reads_a_stroke_s_angle_from_the_vertical_with_its_top_s_si
   assert labelled_images.lean_degrees(upright) == pytest.approx(0.0)
   assert labelled_images.lean_degrees(top_right) == pytest.approx(45.0)
   assert labelled_images.lean_degrees(top_right[:, ::-1]) == pytest.approx(-45.0)
+
+
+def test_leans_degrees_gives_each_image_its_own_lean():
+  upright = np.zeros([9, 9, 1]); upright[1:8, 4] = 1.0
+  top_right = np.zeros([9, 9, 1]); top_right[np.arange(9), 8 - np.arange(9)] = 1.0
+  leans = labelled_images.leans_degrees(np.stack([top_right, upright, top_right[:, ::-1]]))
+  np.testing.assert_allclose(leans, [45.0, 0.0, -45.0], atol=1e-9)
+
+
+@pytest.mark.parametrize("lean,expected", [
+    (-20.0, "1 of 6 lean further left; median +7.5°"),
+    (30.0, "0 of 6 lean further right; median +7.5°"),
+    (10.0, "2 of 6 lean further right; median +7.5°"),
+])
+def test_lean_among_class_counts_the_class_images_beyond_it_on_its_side_of_the_median(
+    lean, expected):
+  class_leans = np.array([-30.0, -20.0, 5.0, 10.0, 15.0, 30.0])
+  assert labelled_images.lean_among_class(lean, class_leans) == expected
 
 
 @pytest.mark.parametrize("positions", [[5], [-1]])

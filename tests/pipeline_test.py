@@ -146,6 +146,7 @@ def test_labeled_indices_name_the_labelled_images(data_dir, tfds_train):
 def test_max_train_examples(data_dir, tfds_train):
   splits = load_splits(_config(data_dir, max_train_examples=300, labels=20))
   np.testing.assert_array_equal(splits.train_images, tfds_train["image"][:300])
+  np.testing.assert_array_equal(splits.train_labels, tfds_train["label"][:300])
   assert _rows(splits.labeled_images) <= _rows(splits.train_images)
   assert len(splits.validation_images) == 100
 

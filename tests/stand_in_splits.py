@@ -12,7 +12,7 @@ def three_class_splits(n: int = 40) -> Splits:
   """
   rng = np.random.default_rng(0)
   images = lambda count: rng.integers(0, 256, [count, 8, 8, 1]).astype(np.uint8)
-  return Splits(train_images=images(n), labeled_images=images(6),
+  return Splits(train_images=images(n), train_labels=np.arange(n) % 3, labeled_images=images(6),
                 labeled_labels=np.repeat(np.arange(3), 2),
                 validation_images=images(4), validation_labels=np.zeros(4, np.int64),
                 test_images=images(4), test_labels=np.zeros(4, np.int64), num_classes=3,

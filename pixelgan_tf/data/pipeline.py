@@ -62,6 +62,8 @@ class Splits:
 
   Attributes:
     train_images: every training image except the validation ones.
+    train_labels: [len(train_images)] int64, their classes. Training reads only
+      the labelled subset's; these serve reports on the training images.
     labeled_images: [labels, H, W, C], a class-balanced subset of train_images.
     labeled_labels: [labels] int64.
     validation_images: the last `validation_size` images of the TFDS train split.
@@ -72,6 +74,7 @@ class Splits:
     image_shape: (H, W, C).
   """
   train_images: np.ndarray
+  train_labels: np.ndarray
   labeled_images: np.ndarray
   labeled_labels: np.ndarray
   validation_images: np.ndarray
@@ -332,6 +335,7 @@ def load_splits(config: DataConfig) -> Splits:
              _balanced_subset(train_labels, config.labels, facts.num_classes, labels_seed(config)))
   return Splits(
       train_images=train_images,
+      train_labels=train_labels,
       labeled_images=train_images[labeled],
       labeled_labels=train_labels[labeled],
       validation_images=images[num_train:],
