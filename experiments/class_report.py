@@ -15,7 +15,10 @@ paper's implicit posterior; the protocol classifies at n = 0), the range of
 the K single draws' errors, and the share of test images a draw moves to
 another class. With --pair=A,B and
 --figure, also writes a PNG with one row per (true, predicted) group of the two
-classes (A as A, A as B, B as A, B as B): the group's mean image, then examples.
+classes (A as A, A as B, B as A, B as B): the group's mean image, then examples;
+it prints how far each group's strokes lean at the median (`ink_lean`) and how far
+the labelled images of the two classes lean, since such a split often follows the
+slant.
 The semi-supervised counterpart of `experiments.cluster_report`.
 """
 
@@ -26,7 +29,7 @@ from absl import app, flags
 import numpy as np
 import tensorflow as tf
 
-from experiments import trained_run
+from experiments import ink_lean, trained_run
 from pixelgan_tf import sampling
 
 _PAIR = flags.DEFINE_list("pair", None, "Two classes whose mix-up to draw, e.g. 4,9.")
@@ -94,8 +97,7 @@ def pair_groups(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
   """
   tiles = np.zeros((4, 1 + examples) + images.shape[1:], np.float32)   # black by default
   rng = np.random.default_rng(seed)
-  a, b = pair
-  for row, (true, guess) in enumerate(((a, a), (a, b), (b, a), (b, b))):
+  for row, (true, guess) in enumerate(pair_group_names(pair)):
     members = np.flatnonzero((labels == true) & (predicted == guess))
     if not len(members):
       continue
@@ -104,6 +106,30 @@ def pair_groups(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
     tiles[row, 1:1 + len(drawn)] = images[drawn]
   tiles = tiles.reshape((-1,) + images.shape[1:])
   return sampling.image_grid(tiles, rows=4, max_value=255.0)[0].numpy()
+
+
+def pair_group_names(pair: Tuple[int, int]) -> List[Tuple[int, int]]:
+  """The (true, predicted) groups of classes (A, B): A as A, A as B, B as A, B as B."""
+  a, b = pair
+  return [(a, a), (a, b), (b, a), (b, b)]
+
+
+def pair_group_leans(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
+                     pair: Tuple[int, int]) -> List[float]:
+  """The median `ink_lean.lean_degrees` of each group of `pair_group_names`, nan if empty.
+
+  Args:
+    images: [N, H, W, C] test images.
+    labels: [N] true classes.
+    predicted: [N] predicted classes.
+    pair: classes (A, B).
+  """
+  leans = []
+  for true, guess in pair_group_names(pair):
+    members = (labels == true) & (predicted == guess)
+    leans.append(float(np.median(ink_lean.leans_degrees(images[members])))
+                 if members.any() else float("nan"))
+  return leans
 
 
 def _parse_pair(values, num_classes: int) -> Tuple[int, int]:
@@ -127,6 +153,17 @@ def _print_noise_draw_errors(model, splits, config, probabilities: np.ndarray,
         f"{100 * errors['averaged_error']:.2f} % (single draws "
         f"{100 * errors['draw_errors'].min():.2f}-{100 * errors['draw_errors'].max():.2f} %; "
         f"a draw moves {100 * errors['moved']:.2f} % of the test images to another class)")
+
+
+def _print_pair_leans(splits, labels: np.ndarray, predicted: np.ndarray,
+                      pair: Tuple[int, int]) -> None:
+  """How far the strokes of each --pair group and of the pair's labelled images lean."""
+  leans = pair_group_leans(splits.test_images[:len(predicted)], labels, predicted, pair)
+  print("median lean of each row (degrees, + when the top is right): " + ", ".join(
+      f"{t} as {p} {lean:+.1f}" for (t, p), lean in zip(pair_group_names(pair), leans)))
+  for label in pair:
+    labelled = ink_lean.leans_degrees(splits.labeled_images[splits.labeled_labels == label])
+    print(f"labelled {label}s lean " + ", ".join(f"{lean:+.1f}" for lean in labelled))
 
 
 def main(argv):
@@ -175,10 +212,11 @@ def main(argv):
     grid = pair_groups(splits.test_images[:len(predicted)], labels, predicted, pair,
                        _EXAMPLES.value, seed=0)
     tf.io.write_file(_FIGURE.value, tf.io.encode_png(grid))
-    a, b = pair
-    sizes = [int(confusion[t, p]) for t, p in ((a, a), (a, b), (b, a), (b, b))]
-    print(f"{_FIGURE.value}: rows {a} as {a}, {a} as {b}, {b} as {a}, {b} as {b} "
+    groups = pair_group_names(pair)
+    sizes = [int(confusion[t, p]) for t, p in groups]
+    print(f"{_FIGURE.value}: rows {', '.join(f'{t} as {p}' for t, p in groups)} "
           f"({', '.join(map(str, sizes))} images); mean image first")
+    _print_pair_leans(splits, labels, predicted, pair)
 
 
 if __name__ == "__main__":

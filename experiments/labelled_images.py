@@ -12,7 +12,7 @@ this shows whether the images that named those classes look like their class.
 With `--training_images`, it draws the named training images instead, in one row in
 the given order (positions as `data.labeled_indices` counts them): a subset's
 images beside those exchanged for them. It prints each one's class and how far it
-leans (`lean_degrees`), and how many training images of its class lean further.
+leans (`ink_lean.lean_degrees`), and how many training images of its class lean further.
 
   python -m experiments.labelled_images --data_dir=/tmp/tfds --training_images=47028,45245 \
       --labelled_png=/tmp/exchanged.png
@@ -25,6 +25,7 @@ from absl import app, flags
 import numpy as np
 import tensorflow as tf
 
+from experiments import ink_lean
 from pixelgan_tf import sampling
 from pixelgan_tf.config import DATASETS, DataConfig
 from pixelgan_tf.data import DataError, Splits, load_splits
@@ -83,52 +84,6 @@ def named_row(train_images: np.ndarray, positions: Sequence[int]) -> np.ndarray:
   return sampling.image_grid(tiles, rows=1, max_value=255.0)[0].numpy()
 
 
-def lean_degrees(image: np.ndarray) -> float:
-  """How far the ink leans from the vertical, in degrees; positive when its top is right.
-
-  Args:
-    image: [H, W, C] (or [H, W]) non-negative pixel values with some ink.
-  """
-  return float(leans_degrees(np.asarray(image)[None])[0])
-
-
-def leans_degrees(images: np.ndarray) -> np.ndarray:
-  """`lean_degrees` of each image: [N, H, W, C] (or [N, H, W]) to [N].
-
-  The slope of the ink's column regressed on its row (the covariance of the two
-  over the rows' variance), weighted by the pixels' values, as an angle.
-  """
-  images = np.asarray(images, np.float64)
-  ink = images.reshape(images.shape[:3] + (-1,)).sum(-1)
-  weights = ink / ink.sum(axis=(1, 2), keepdims=True)
-  rows, columns = np.mgrid[0:ink.shape[1], 0:ink.shape[2]]
-  row_mean = (weights * rows).sum(axis=(1, 2), keepdims=True)
-  column_mean = (weights * columns).sum(axis=(1, 2), keepdims=True)
-  covariance = (weights * (rows - row_mean) * (columns - column_mean)).sum(axis=(1, 2))
-  row_variance = (weights * (rows - row_mean) ** 2).sum(axis=(1, 2))
-  # Rows count downwards: a top to the right has columns falling as rows rise.
-  return np.degrees(np.arctan(-covariance / row_variance))
-
-
-def lean_among_class(lean: float, class_leans: np.ndarray) -> str:
-  """Where a lean lies among its class's: how many lean further, and their median.
-
-  Args:
-    lean: one image's `lean_degrees`.
-    class_leans: [N] the leans of its class's training images.
-
-  Returns:
-    e.g. "8 of 5613 lean further left; median +11.7°". "Further" is away
-    from the median, on the image's side of it.
-  """
-  median = float(np.median(class_leans))
-  if lean < median:
-    further, side = int((class_leans < lean).sum()), "left"
-  else:
-    further, side = int((class_leans > lean).sum()), "right"
-  return f"{further} of {len(class_leans)} lean further {side}; median {median:+.1f}°"
-
-
 def _positions(values) -> list:
   """--training_images as ints."""
   try:
@@ -180,10 +135,10 @@ def _draw_named_images() -> None:
   print(f"{_PNG.value}: training images {', '.join(map(str, positions))}, in that order")
   for position in positions:
     label = splits.train_labels[position]
-    class_leans = leans_degrees(splits.train_images[splits.train_labels == label])
-    lean = lean_degrees(splits.train_images[position])
+    class_leans = ink_lean.leans_degrees(splits.train_images[splits.train_labels == label])
+    lean = ink_lean.lean_degrees(splits.train_images[position])
     print(f"  {position}: class {label}, leans {lean:+.1f}° (of the training images of class "
-          f"{label}, {lean_among_class(lean, class_leans)})")
+          f"{label}, {ink_lean.lean_among_class(lean, class_leans)})")
 
 
 def main(argv):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from experiments import labelled_images
+from experiments import ink_lean
 from pixelgan_tf import augment
 
 
@@ -72,7 +72,7 @@ def _bars(batch=64, size=15):
 
 def test_each_image_is_turned_by_its_own_angle_within_bounds():
   turned = augment.random_rotation(_bars(), 30.0, tf.constant([3, 4])).numpy()
-  leans = np.array([labelled_images.lean_degrees(image) for image in turned])
+  leans = np.array([ink_lean.lean_degrees(image) for image in turned])
   assert np.all(np.abs(leans) <= 31.0)
   # 64 angles from [-30, 30]: both directions, most of the range, no two alike.
   assert leans.min() < -20 and leans.max() > 20

@@ -446,6 +446,18 @@ def test_class_report_draws_the_four_groups_of_a_pair_with_their_mean_first():
   assert 200 not in grid                                             # the 1 is in no group
 
 
+def test_class_report_gives_each_group_of_a_pair_the_median_lean_of_its_strokes():
+  upright = np.zeros([9, 9, 1]); upright[1:8, 4] = 255
+  top_right = np.zeros([9, 9, 1]); top_right[np.arange(9), 8 - np.arange(9)] = 255
+  top_left = top_right[:, ::-1]
+  images = np.stack([upright, top_right, top_right, top_left, upright])
+  labels = np.array([4, 4, 4, 9, 9])
+  predicted = np.array([4, 9, 9, 9, 9])        # no 9 is read as a 4
+  leans = class_report.pair_group_leans(images, labels, predicted, (4, 9))
+  assert leans[0] == pytest.approx(0.0) and leans[1] == pytest.approx(45.0)
+  assert np.isnan(leans[2]) and leans[3] == pytest.approx(-22.5)   # median of -45 and 0
+
+
 def test_scripts_print_commands_and_tables(tmp_path):
   run = lambda *args: subprocess.run([sys.executable, "-m", *args], capture_output=True,
                                      text=True, cwd=ROOT, timeout=120)
@@ -496,32 +508,6 @@ def test_labelled_images_draws_named_training_images_in_the_given_order():
   row = labelled_images.named_row(images, [3, 0, 4])
   assert row.shape == (2, 6, 1)
   assert row[0, ::2, 0].tolist() == [3, 0, 4]
-
-
-def test_lean_degrees_reads_a_stroke_s_angle_from_the_vertical_with_its_top_s_side():
-  upright = np.zeros([9, 9, 1]); upright[1:8, 4] = 1.0
-  top_right = np.zeros([9, 9, 1]); top_right[np.arange(9), 8 - np.arange(9)] = 1.0
-  assert labelled_images.lean_degrees(upright) == pytest.approx(0.0)
-  assert labelled_images.lean_degrees(top_right) == pytest.approx(45.0)
-  assert labelled_images.lean_degrees(top_right[:, ::-1]) == pytest.approx(-45.0)
-
-
-def test_leans_degrees_gives_each_image_its_own_lean():
-  upright = np.zeros([9, 9, 1]); upright[1:8, 4] = 1.0
-  top_right = np.zeros([9, 9, 1]); top_right[np.arange(9), 8 - np.arange(9)] = 1.0
-  leans = labelled_images.leans_degrees(np.stack([top_right, upright, top_right[:, ::-1]]))
-  np.testing.assert_allclose(leans, [45.0, 0.0, -45.0], atol=1e-9)
-
-
-@pytest.mark.parametrize("lean,expected", [
-    (-20.0, "1 of 6 lean further left; median +7.5°"),
-    (30.0, "0 of 6 lean further right; median +7.5°"),
-    (10.0, "2 of 6 lean further right; median +7.5°"),
-])
-def test_lean_among_class_counts_the_class_images_beyond_it_on_its_side_of_the_median(
-    lean, expected):
-  class_leans = np.array([-30.0, -20.0, 5.0, 10.0, 15.0, 30.0])
-  assert labelled_images.lean_among_class(lean, class_leans) == expected
 
 
 @pytest.mark.parametrize("positions", [[5], [-1]])
