@@ -155,10 +155,10 @@ def _print_noise_draw_errors(model, splits, config, probabilities: np.ndarray,
         f"a draw moves {100 * errors['moved']:.2f} % of the test images to another class)")
 
 
-def _print_pair_leans(splits, labels: np.ndarray, predicted: np.ndarray,
-                      pair: Tuple[int, int]) -> None:
+def _print_pair_leans(splits, test_images: np.ndarray, labels: np.ndarray,
+                      predicted: np.ndarray, pair: Tuple[int, int]) -> None:
   """How far the strokes of each --pair group and of the pair's labelled images lean."""
-  leans = pair_group_leans(splits.test_images[:len(predicted)], labels, predicted, pair)
+  leans = pair_group_leans(test_images, labels, predicted, pair)
   print("median lean of each row (degrees, + when the top is right): " + ", ".join(
       f"{t} as {p} {lean:+.1f}" for (t, p), lean in zip(pair_group_names(pair), leans)))
   for label in pair:
@@ -209,14 +209,14 @@ def main(argv):
   print(f"labelled training images classified right: {labeled_right} of "
         f"{len(splits.labeled_labels)}")
   if pair is not None:
-    grid = pair_groups(splits.test_images[:len(predicted)], labels, predicted, pair,
-                       _EXAMPLES.value, seed=0)
+    test_images = splits.test_images[:len(predicted)]
+    grid = pair_groups(test_images, labels, predicted, pair, _EXAMPLES.value, seed=0)
     tf.io.write_file(_FIGURE.value, tf.io.encode_png(grid))
     groups = pair_group_names(pair)
     sizes = [int(confusion[t, p]) for t, p in groups]
     print(f"{_FIGURE.value}: rows {', '.join(f'{t} as {p}' for t, p in groups)} "
           f"({', '.join(map(str, sizes))} images); mean image first")
-    _print_pair_leans(splits, labels, predicted, pair)
+    _print_pair_leans(splits, test_images, labels, predicted, pair)
 
 
 if __name__ == "__main__":

@@ -133,12 +133,14 @@ def _draw_named_images() -> None:
     sys.exit(f"error: {error}")
   tf.io.write_file(_PNG.value, tf.io.encode_png(row))
   print(f"{_PNG.value}: training images {', '.join(map(str, positions))}, in that order")
-  for position in positions:
-    label = splits.train_labels[position]
-    class_leans = ink_lean.leans_degrees(splits.train_images[splits.train_labels == label])
+  labels = splits.train_labels[positions]
+  # Each class's leans once, however many of the named images it holds.
+  class_leans = {label: ink_lean.leans_degrees(splits.train_images[splits.train_labels == label])
+                 for label in set(labels.tolist())}
+  for position, label in zip(positions, labels.tolist()):
     lean = ink_lean.lean_degrees(splits.train_images[position])
     print(f"  {position}: class {label}, leans {lean:+.1f}° (of the training images of class "
-          f"{label}, {ink_lean.lean_among_class(lean, class_leans)})")
+          f"{label}, {ink_lean.lean_among_class(lean, class_leans[label])})")
 
 
 def main(argv):

@@ -6,17 +6,22 @@ import pytest
 from experiments import ink_lean
 
 
-def test_lean_degrees_reads_a_stroke_s_angle_from_the_vertical_with_its_top_s_side():
+def _strokes():
+  """An upright stroke and one from bottom left to top right, [9, 9, 1] each."""
   upright = np.zeros([9, 9, 1]); upright[1:8, 4] = 1.0
   top_right = np.zeros([9, 9, 1]); top_right[np.arange(9), 8 - np.arange(9)] = 1.0
+  return upright, top_right
+
+
+def test_lean_degrees_reads_a_stroke_s_angle_from_the_vertical_with_its_top_s_side():
+  upright, top_right = _strokes()
   assert ink_lean.lean_degrees(upright) == pytest.approx(0.0)
   assert ink_lean.lean_degrees(top_right) == pytest.approx(45.0)
   assert ink_lean.lean_degrees(top_right[:, ::-1]) == pytest.approx(-45.0)
 
 
 def test_leans_degrees_gives_each_image_its_own_lean():
-  upright = np.zeros([9, 9, 1]); upright[1:8, 4] = 1.0
-  top_right = np.zeros([9, 9, 1]); top_right[np.arange(9), 8 - np.arange(9)] = 1.0
+  upright, top_right = _strokes()
   leans = ink_lean.leans_degrees(np.stack([top_right, upright, top_right[:, ::-1]]))
   np.testing.assert_allclose(leans, [45.0, 0.0, -45.0], atol=1e-9)
 
