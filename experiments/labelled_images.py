@@ -8,6 +8,9 @@ with `data.seed`, or with `data.labels_seed`, the seed of the subset alone) and
 tiles the labelled images of the chosen classes, in class order, one row a seed.
 Where a seed's test errors gather on a pair of classes (`experiments.class_report`),
 this shows whether the images that named those classes look like their class.
+It also prints each seed's subset as positions among the training images, in the
+form `data.labeled_indices` takes, so that a run can name the same subset with
+some of its images exchanged.
 
 With `--training_images`, it draws the named training images instead, in one row in
 the given order (positions as `data.labeled_indices` counts them): a subset's
@@ -28,7 +31,7 @@ import tensorflow as tf
 from experiments import ink_lean
 from pixelgan_tf import sampling
 from pixelgan_tf.config import DATASETS, DataConfig
-from pixelgan_tf.data import DataError, Splits, load_splits
+from pixelgan_tf.data import DataError, Splits, labeled_positions, load_splits
 
 _DATASET = flags.DEFINE_enum("dataset", "mnist", DATASETS, "TFDS dataset.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data directory.")
@@ -82,6 +85,11 @@ def named_row(train_images: np.ndarray, positions: Sequence[int]) -> np.ndarray:
                      f"training images (0 to {len(train_images) - 1}).")
   tiles = train_images[list(positions)].astype(np.float32)
   return sampling.image_grid(tiles, rows=1, max_value=255.0)[0].numpy()
+
+
+def subset_setting(positions: Sequence[int]) -> str:
+  """The `--set` flag that names a labelled subset by its positions among the training images."""
+  return "--set=data.labeled_indices=" + ",".join(str(int(p)) for p in positions)
 
 
 def _positions(values) -> list:
@@ -152,9 +160,10 @@ def main(argv):
     sys.exit(f"error: --labels={_LABELS.value} labels no images.")
   try:
     seeds = _seeds(_SEEDS.value)
-    subsets = {seed: load_splits(DataConfig(
-        dataset=_DATASET.value, data_dir=_DATA_DIR.value, labels=_LABELS.value, seed=seed,
-        binarize=False)) for seed in seeds}
+    configs = {seed: DataConfig(dataset=_DATASET.value, data_dir=_DATA_DIR.value,
+                                labels=_LABELS.value, seed=seed, binarize=False)
+               for seed in seeds}
+    subsets = {seed: load_splits(config) for seed, config in configs.items()}
     num_classes = subsets[seeds[0]].num_classes
     classes = _classes(_CLASSES.value, num_classes)
   except (ValueError, DataError) as error:
@@ -163,6 +172,9 @@ def main(argv):
   print(f"{_PNG.value}: one row per seed ({', '.join(map(str, seeds))}), the "
         f"{_LABELS.value // num_classes} labelled images of each class "
         f"({', '.join(map(str, classes))})")
+  for seed, splits in subsets.items():
+    positions = labeled_positions(configs[seed], splits.train_labels, num_classes)
+    print(f"  seed {seed}: {subset_setting(positions)}")
 
 
 if __name__ == "__main__":

@@ -510,6 +510,14 @@ def test_labelled_images_draws_named_training_images_in_the_given_order():
   assert row[0, ::2, 0].tolist() == [3, 0, 4]
 
 
+def test_labelled_images_names_a_subset_as_the_training_flags_read_it():
+  setting = labelled_images.subset_setting(np.array([3, 17, 40], np.int64))
+  assert setting == "--set=data.labeled_indices=3,17,40"
+  config, _ = config_overrides.from_command_line(
+      "mnist_semi", {}, [setting[len("--set="):], "data.labels=3"])
+  assert config.data.labeled_indices == (3, 17, 40)
+
+
 @pytest.mark.parametrize("positions", [[5], [-1]])
 def test_labelled_images_refuses_positions_outside_the_training_images(positions):
   images = np.zeros([5, 2, 2, 1], np.uint8)

@@ -143,6 +143,17 @@ def test_labeled_indices_name_the_labelled_images(data_dir, tfds_train):
       _config(data_dir, seed=3)).labeled_images)) == 49
 
 
+@pytest.mark.parametrize("overrides", [dict(seed=3), dict(seed=3, labels_seed=4),
+                                       dict(labeled_indices=tuple(range(60, 10, -1)))])
+def test_labeled_positions_locate_the_labelled_images(data_dir, tfds_train, overrides):
+  config = _config(data_dir, **overrides)
+  splits = load_splits(config)
+  positions = pipeline.labeled_positions(config, splits.train_labels, splits.num_classes)
+  assert positions.tolist() == sorted(positions.tolist())
+  np.testing.assert_array_equal(tfds_train["image"][positions], splits.labeled_images)
+  np.testing.assert_array_equal(tfds_train["label"][positions], splits.labeled_labels)
+
+
 def test_max_train_examples(data_dir, tfds_train):
   splits = load_splits(_config(data_dir, max_train_examples=300, labels=20))
   np.testing.assert_array_equal(splits.train_images, tfds_train["image"][:300])

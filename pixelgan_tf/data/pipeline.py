@@ -295,6 +295,30 @@ def _named_subset(indices: Sequence[int], num_train: int) -> np.ndarray:
   return np.sort(np.asarray(indices, np.int64))
 
 
+def labeled_positions(config: DataConfig, train_labels: np.ndarray,
+                      num_classes: int) -> np.ndarray:
+  """Where the labelled subset lies among the training images, as `load_splits` chooses it.
+
+  Args:
+    config: a `DataConfig`; its `labeled_indices` where set, or else `labels`
+      images drawn class-balanced with its `labels_seed` (`seed` when unset).
+    train_labels: [N] int64, the classes of the training images
+      (`Splits.train_labels`).
+    num_classes: the dataset's classes.
+
+  Returns:
+    [labels] int64, sorted positions into the N training images: what
+    `data.labeled_indices` takes to name the same subset.
+
+  Raises:
+    DataError: a named position is not among the N, or a class has fewer
+      images than the balanced draw needs.
+  """
+  if config.labeled_indices is not None:
+    return _named_subset(config.labeled_indices, len(train_labels))
+  return _balanced_subset(train_labels, config.labels, num_classes, labels_seed(config))
+
+
 def load_splits(config: DataConfig) -> Splits:
   """Loads `config.dataset` from TFDS into memory and divides it.
 
@@ -330,9 +354,7 @@ def load_splits(config: DataConfig) -> Splits:
   if config.max_train_examples is not None:
     train_images = train_images[:config.max_train_examples]
     train_labels = train_labels[:config.max_train_examples]
-  labeled = (_named_subset(config.labeled_indices, len(train_labels))
-             if config.labeled_indices is not None else
-             _balanced_subset(train_labels, config.labels, facts.num_classes, labels_seed(config)))
+  labeled = labeled_positions(config, train_labels, facts.num_classes)
   return Splits(
       train_images=train_images,
       train_labels=train_labels,
