@@ -6,6 +6,8 @@ the strokes (RESULTS.md, rounds thirty-nine and forty); these measure it.
 
 import numpy as np
 
+from pixelgan_tf.data import deskew
+
 
 def lean_degrees(image: np.ndarray) -> float:
   """How far the ink leans from the vertical, in degrees; positive when its top is right.
@@ -19,19 +21,12 @@ def lean_degrees(image: np.ndarray) -> float:
 def leans_degrees(images: np.ndarray) -> np.ndarray:
   """`lean_degrees` of each image: [N, H, W, C] (or [N, H, W]) to [N].
 
-  The slope of the ink's column regressed on its row (the covariance of the two
-  over the rows' variance), weighted by the pixels' values, as an angle.
+  The slope of the ink's column regressed on its row (`deskew.ink_slopes`), as
+  an angle.
   """
-  images = np.asarray(images, np.float64)
-  ink = images.reshape(images.shape[:3] + (-1,)).sum(-1)
-  weights = ink / ink.sum(axis=(1, 2), keepdims=True)
-  rows, columns = np.mgrid[0:ink.shape[1], 0:ink.shape[2]]
-  row_mean = (weights * rows).sum(axis=(1, 2), keepdims=True)
-  column_mean = (weights * columns).sum(axis=(1, 2), keepdims=True)
-  covariance = (weights * (rows - row_mean) * (columns - column_mean)).sum(axis=(1, 2))
-  row_variance = (weights * (rows - row_mean) ** 2).sum(axis=(1, 2))
+  _, slopes = deskew.ink_slopes(images)
   # Rows count downwards: a top to the right has columns falling as rows rise.
-  return np.degrees(np.arctan(-covariance / row_variance))
+  return np.degrees(np.arctan(-slopes))
 
 
 def lean_among_class(lean: float, class_leans: np.ndarray) -> str:

@@ -73,6 +73,7 @@ ADDED_FIELDS = {
     "model.phases.supervised_max_rotation": 0.0,
     "data.labels_seed": None,
     "data.labeled_indices": None,
+    "data.deskew": False,
     "train.warm_start": "",
 }
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from pixelgan_tf.config import DATASETS, DataConfig
-from pixelgan_tf.data import (DataError, eval_dataset, is_prepared, load_splits, pipeline,
+from pixelgan_tf.data import (DataError, deskew, eval_dataset, is_prepared, load_splits, pipeline,
                               prepare_command, train_dataset)
 
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
@@ -152,6 +152,18 @@ def test_labeled_positions_locate_the_labelled_images(data_dir, tfds_train, over
   assert positions.tolist() == sorted(positions.tolist())
   np.testing.assert_array_equal(tfds_train["image"][positions], splits.labeled_images)
   np.testing.assert_array_equal(tfds_train["label"][positions], splits.labeled_labels)
+
+
+def test_deskew_stands_every_split_upright_and_labels_the_same_images(data_dir, tfds_train):
+  plain = load_splits(_config(data_dir, seed=3))
+  upright = load_splits(_config(data_dir, seed=3, deskew=True))
+  np.testing.assert_array_equal(upright.train_images,
+                                deskew.deskew(tfds_train["image"][:-100]))
+  np.testing.assert_array_equal(upright.validation_images,
+                                deskew.deskew(tfds_train["image"][-100:]))
+  np.testing.assert_array_equal(upright.test_images, deskew.deskew(plain.test_images))
+  np.testing.assert_array_equal(upright.labeled_images, deskew.deskew(plain.labeled_images))
+  np.testing.assert_array_equal(upright.labeled_labels, plain.labeled_labels)
 
 
 def test_max_train_examples(data_dir, tfds_train):

@@ -22,6 +22,7 @@ import tensorflow_datasets as tfds
 
 from pixelgan_tf.config import DATASETS, DataConfig
 from pixelgan_tf.data.errors import DataError
+from pixelgan_tf.data import deskew
 
 # TFDS downloads from here; one short connection attempt tells us whether it
 # could, before TFDS spends minutes retrying.
@@ -348,6 +349,8 @@ def load_splits(config: DataConfig) -> Splits:
   elif not _tfds_reachable():
     raise _not_prepared_error(config)
   (images, labels), (test_images, test_labels) = _load_arrays(config, facts)
+  if config.deskew:
+    images, test_images = deskew.deskew(images), deskew.deskew(test_images)
   _check_sizes(config, len(images))
   num_train = len(images) - config.validation_size
   train_images, train_labels = images[:num_train], labels[:num_train]
