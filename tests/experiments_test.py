@@ -430,6 +430,12 @@ def test_noise_draw_errors_average_the_draws_before_the_argmax():
   assert errors["moved"] == pytest.approx(1 / 6)    # one (draw, image) pair of six
 
 
+def test_class_report_names_the_labelled_images_it_misreads():
+  labels = np.array([1, 1, 3, 6])
+  assert class_report.misread_labelled(labels, np.array([6, 1, 7, 6])) == "; wrong: 1 as 6, 3 as 7"
+  assert class_report.misread_labelled(labels, labels) == ""
+
+
 def test_class_report_draws_the_four_groups_of_a_pair_with_their_mean_first():
   # Class 4 images are filled with 10 (as 4) or 30 (as 9), class 9 images with 50 or 70.
   labels = np.array([4, 4, 4, 9, 9, 9, 1])
