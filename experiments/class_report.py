@@ -207,7 +207,10 @@ def main(argv):
       model, splits.labeled_images, splits.labeled_labels, config.data).argmax(-1)
   labeled_right = int((labeled_predicted == splits.labeled_labels).sum())
   print(f"labelled training images classified right: {labeled_right} of "
-        f"{len(splits.labeled_labels)}{misread_labelled(splits.labeled_labels, labeled_predicted)}")
+        f"{len(splits.labeled_labels)}")
+  misread = misread_labelled(splits.labeled_labels, labeled_predicted)
+  if misread:
+    print(f"labelled training images read wrong: {misread}")
   if pair is not None:
     test_images = splits.test_images[:len(predicted)]
     grid = pair_groups(test_images, labels, predicted, pair, _EXAMPLES.value, seed=0)
@@ -220,7 +223,7 @@ def main(argv):
 
 
 def misread_labelled(labels: np.ndarray, predicted: np.ndarray) -> str:
-  """"; wrong: 1 as 6, 3 as 7" for the labelled images classified wrong, or "" when none are.
+  """"1 as 6, 3 as 7" for the labelled images classified wrong, or "" when none are.
 
   Args:
     labels: [L] the labelled images' classes.
@@ -228,7 +231,7 @@ def misread_labelled(labels: np.ndarray, predicted: np.ndarray) -> str:
   """
   wrong = [f"{label} as {guess}" for label, guess in zip(labels.tolist(), predicted.tolist())
            if label != guess]
-  return f"; wrong: {', '.join(wrong)}" if wrong else ""
+  return ", ".join(wrong)
 
 
 if __name__ == "__main__":

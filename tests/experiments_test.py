@@ -432,7 +432,7 @@ def test_noise_draw_errors_average_the_draws_before_the_argmax():
 
 def test_class_report_names_the_labelled_images_it_misreads():
   labels = np.array([1, 1, 3, 6])
-  assert class_report.misread_labelled(labels, np.array([6, 1, 7, 6])) == "; wrong: 1 as 6, 3 as 7"
+  assert class_report.misread_labelled(labels, np.array([6, 1, 7, 6])) == "1 as 6, 3 as 7"
   assert class_report.misread_labelled(labels, labels) == ""
 
 

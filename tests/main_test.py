@@ -122,9 +122,14 @@ def test_train_evaluate_export_and_reload(data_dir, tmp_path, capsys):
   images = int(lines[0].split(",")[1].split()[0])
   errors = [int(e) for e in lines[1].split(":")[1].split(",")]
   assert len(errors) == 10 and sum(errors) == round(test["error"] * images)
-  labeled = [line for line in lines if line.startswith("labelled training images")]
+  labeled = [line for line in lines if line.startswith("labelled training images classified")]
   assert len(labeled) == 1 and labeled[0].endswith(" of 20"), lines   # the preset's 20 labels
-  assert 0 <= int(labeled[0].split(":")[1].split()[0]) <= 20
+  right = int(labeled[0].split(":")[1].split()[0])
+  assert 0 <= right <= 20
+  # Each labelled image read wrong is named once, as "class as predicted class".
+  misread = [line.split(": ")[1].split(", ") for line in lines
+             if line.startswith("labelled training images read wrong: ")]
+  assert [len(names) for names in misread] == ([20 - right] if right < 20 else []), lines
   assert tf.io.decode_png(tf.io.read_file(figure)).shape == (4 * 28, 13 * 28, 1)
   bad_pair = _class_report(capsys, workdir, "--pair=4,4", f"--figure={figure}")
   assert bad_pair.returncode != 0 and "two different classes" in bad_pair.stderr
