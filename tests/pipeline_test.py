@@ -164,6 +164,8 @@ def test_deskew_stands_every_split_upright_and_labels_the_same_images(data_dir, 
   np.testing.assert_array_equal(upright.test_images, deskew.deskew(plain.test_images))
   np.testing.assert_array_equal(upright.labeled_images, deskew.deskew(plain.labeled_images))
   np.testing.assert_array_equal(upright.labeled_labels, plain.labeled_labels)
+  fewer = load_splits(_config(data_dir, seed=3, deskew=True, max_train_examples=300))
+  np.testing.assert_array_equal(fewer.train_images, upright.train_images[:300])
 
 
 def test_max_train_examples(data_dir, tfds_train):

@@ -59,10 +59,11 @@ def deskew(images: np.ndarray) -> np.ndarray:
 
 
 def _deskew_chunk(images: np.ndarray) -> np.ndarray:
-  centre_rows, slopes = ink_slopes(images)
+  pixels = images.astype(np.float64)   # one copy, for the slopes and the shear alike
+  centre_rows, slopes = ink_slopes(pixels)
   rows = np.arange(images.shape[1], dtype=np.float64)
   shifts = slopes[:, None] * (rows[None, :] - centre_rows[:, None])   # [N, H]
-  sheared = _read_along_rows(images.astype(np.float64), shifts)
+  sheared = _read_along_rows(pixels, shifts)
   return np.clip(np.round(sheared), 0, 255).astype(np.uint8)
 
 

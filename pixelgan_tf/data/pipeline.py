@@ -349,21 +349,24 @@ def load_splits(config: DataConfig) -> Splits:
   elif not _tfds_reachable():
     raise _not_prepared_error(config)
   (images, labels), (test_images, test_labels) = _load_arrays(config, facts)
-  if config.deskew:
-    images, test_images = deskew.deskew(images), deskew.deskew(test_images)
   _check_sizes(config, len(images))
   num_train = len(images) - config.validation_size
   train_images, train_labels = images[:num_train], labels[:num_train]
+  validation_images = images[num_train:]
   if config.max_train_examples is not None:
     train_images = train_images[:config.max_train_examples]
     train_labels = train_labels[:config.max_train_examples]
+  if config.deskew:
+    # After the size checks and max_train_examples: only the images kept are sheared.
+    train_images, validation_images, test_images = (
+        deskew.deskew(split) for split in (train_images, validation_images, test_images))
   labeled = labeled_positions(config, train_labels, facts.num_classes)
   return Splits(
       train_images=train_images,
       train_labels=train_labels,
       labeled_images=train_images[labeled],
       labeled_labels=train_labels[labeled],
-      validation_images=images[num_train:],
+      validation_images=validation_images,
       validation_labels=labels[num_train:],
       test_images=test_images,
       test_labels=test_labels,
