@@ -16,7 +16,8 @@ from absl import app, flags
 from experiments import learning_curves, rows, table1_markdown
 
 _ROOT = flags.DEFINE_string("root", "runs/table1", "Directory of the runs.")
-_ROWS = flags.DEFINE_list("rows", list(rows.ROWS), "Rows to show, in order.")
+_ROWS = flags.DEFINE_list("rows", None, "Rows to show, in order; default: the protocol rows, "
+                          "then the opt-in rows that have runs under --root.")
 _CURVE = flags.DEFINE_string("curve", None, "A run directory whose learning curve to print.")
 
 
@@ -46,10 +47,11 @@ def main(argv):
     if _CURVE.value:
       print(curve_table(_CURVE.value))
     else:
-      unknown = sorted(set(_ROWS.value) - set(rows.ROWS))
+      shown = rows.rows_to_show(_ROOT.value) if _ROWS.value is None else _ROWS.value
+      unknown = sorted(set(shown) - set(rows.ROWS))
       if unknown:
         raise ValueError(f"Unknown rows {unknown}; choose from {sorted(rows.ROWS)}.")
-      print(table1_markdown.markdown_table(_ROOT.value, _ROWS.value))
+      print(table1_markdown.markdown_table(_ROOT.value, shown))
   except (ValueError, OSError, KeyError) as error:
     sys.exit(f"error: {error!r}")
 

@@ -221,7 +221,7 @@ def render_table1(results: str, machine: str) -> str:
   """Table 1 over results/<machine>: every protocol row, "not run" where it has no record."""
   if machine not in machines(results):
     raise ValueError(f"No machine {machine!r} under {results}; it has {machines(results)}.")
-  return table1_markdown(os.path.join(results, machine), list(ROWS))
+  return table1_markdown(os.path.join(results, machine), rows.PROTOCOL_ROWS)
 
 
 def render_commands(results: str, machine: str) -> str:

@@ -2,11 +2,11 @@
 
 from typing import Sequence
 
-from experiments.rows import ROWS
+from experiments.rows import PROTOCOL_ROWS, ROWS
 from experiments.seed_statistics import collect
 
 
-def markdown_table(root: str, rows: Sequence[str] = tuple(ROWS)) -> str:
+def markdown_table(root: str, rows: Sequence[str] = tuple(PROTOCOL_ROWS)) -> str:
   """Table 1 in markdown: our mean ± std (seeds) beside the paper's PixelGAN number."""
   lines = ["| row | paper (PixelGAN) | ours | seeds | steps | training h | budget |",
            "|---|---|---|---|---|---|---|"]

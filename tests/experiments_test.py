@@ -133,6 +133,14 @@ def test_recorded_runs_are_finished_seeds_of_table1_rows():
       assert result is not None and len(result.errors) == len(seeds), f"{machine}/{row}"
 
 
+def test_opt_in_rows_are_shown_after_the_protocol_rows_only_where_they_have_runs(tmp_path):
+  assert rows.rows_to_show(str(tmp_path)) == rows.PROTOCOL_ROWS
+  assert not any(name.endswith("_deskewed") for name in rows.PROTOCOL_ROWS)
+  (tmp_path / "mnist_50_deskewed").mkdir()
+  assert rows.rows_to_show(str(tmp_path)) == rows.PROTOCOL_ROWS + ["mnist_50_deskewed"]
+  assert not rows.ROWS["mnist_50_deskewed"].protocol
+
+
 def test_seeds_aggregate_to_mean_and_sample_std(tmp_path):
   _write_run(tmp_path, "mnist_100", 0, 0.01, seconds=3600)
   _write_run(tmp_path, "mnist_100", 1, 0.03, seconds=1800)
@@ -488,6 +496,11 @@ def test_scripts_print_commands_and_tables(tmp_path):
   assert "| MNIST 50 | 1.16 ± 0.17 | 2.00 (one seed) | 1 |" in table.stdout
   curve = run("experiments.aggregate", f"--curve={tmp_path}/mnist_50/seed0")
   assert curve.returncode == 0 and "| 1000 | 10.0 | 2.00 | 2.00 |" in curve.stdout
+  _write_run(tmp_path, "mnist_20_deskewed", 0, 0.05)
+  every = run("experiments.aggregate", f"--root={tmp_path}")
+  assert every.returncode == 0, every.stderr
+  assert every.stdout.splitlines()[-1].startswith(
+      "| MNIST 20, deskewed, outside the protocol | 12.08 ± 5.50 | 5.00 (one seed) | 1 |")
   clusters = run("experiments.cluster_report", f"--workdir={tmp_path}/empty")
   assert clusters.returncode != 0 and "holds no run" in clusters.stderr
   classes = run("experiments.class_report", f"--workdir={tmp_path}/empty")

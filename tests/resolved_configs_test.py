@@ -116,7 +116,9 @@ def _command_line(arguments):
 
 def test_the_snapshot_covers_every_preset_row_and_figure():
   assert set(SNAPSHOT["presets"]) == set(config_lib.EXPERIMENTS)
-  assert set(SNAPSHOT["rows"]) == set(rows.ROWS)
+  # The opt-in rows came after the snapshot: the test below checks them against their
+  # protocol rows.
+  assert set(SNAPSHOT["rows"]) == set(rows.PROTOCOL_ROWS)
   assert set(SNAPSHOT["figures"]) == set(rows.FIGURES)
 
 
@@ -127,7 +129,7 @@ def test_every_preset_resolves_as_before(name):
   _assert_same(config, SNAPSHOT["presets"][name], name)
 
 
-@pytest.mark.parametrize("registry,name", [("rows", name) for name in sorted(rows.ROWS)] +
+@pytest.mark.parametrize("registry,name", [("rows", name) for name in sorted(rows.PROTOCOL_ROWS)] +
                          [("figures", name) for name in sorted(rows.FIGURES)])
 def test_every_row_and_figure_resolves_as_before(registry, name):
   entry = (rows.ROWS if registry == "rows" else rows.FIGURES)[name]
@@ -139,6 +141,27 @@ def test_every_row_and_figure_resolves_as_before(registry, name):
   for path, value in entry.overrides.items():
     direct = config_overrides.override(direct, path, value)
   assert direct == config
+
+
+OPT_IN_ROWS = sorted(set(rows.ROWS) - set(rows.PROTOCOL_ROWS))
+
+
+@pytest.mark.parametrize("name", OPT_IN_ROWS)
+def test_an_opt_in_row_is_its_protocol_row_with_the_deskewed_recipe_on_top(name):
+  opt_in, protocol = rows.ROWS[name], rows.ROWS[name.removesuffix("_deskewed")]
+  assert (opt_in.preset, opt_in.metric, opt_in.paper) == (
+      protocol.preset, protocol.metric, protocol.paper)
+  recipe = {path: value for path, value in opt_in.overrides.items()
+            if path not in protocol.overrides}
+  assert {path: opt_in.overrides[path] for path in protocol.overrides} == protocol.overrides
+  assert recipe["data.deskew"] is True
+  if protocol.preset == "mnist_semi":
+    assert recipe == rows.DESKEWED_SEMI_SUPERVISED
+  config, _ = _command_line(opt_in.flags)
+  expected, _ = _command_line(protocol.flags + rows.preset_flags(protocol.preset, recipe)[1:])
+  assert config == expected
+  shape, classes = DATA[config.data.dataset]
+  train.resolve(config, types.SimpleNamespace(image_shape=shape, num_classes=classes))   # raises
 
 
 @pytest.mark.parametrize("command_line", sorted(SNAPSHOT["flags"]))
