@@ -1,4 +1,6 @@
-"""The paper's Table 1 rows and qualitative figures: each names a preset, field overrides and seeds.
+"""The paper's Table 1 rows, opt-in rows outside its protocol, and qualitative figures.
+
+Each names a preset, field overrides and seeds.
 
 A row is an experiment preset of `pixelgan_tf.config.EXPERIMENTS` with typed
 field overrides; a run of row r with seed s lives in <root>/<r>/seed<s> and is
