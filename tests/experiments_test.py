@@ -483,6 +483,11 @@ def test_scripts_print_commands_and_tables(tmp_path):
       f"--workdir={tmp_path}/mnist_50/seed3",
       f"python launch/main.py --preset=norb_semi --set=data.labels=1000 --seed=3 "
       f"--workdir={tmp_path}/norb_1000/seed3"]
+  every_row = run("experiments.run_table1", "--rows=all", "--seeds=0", f"--root={tmp_path}",
+                  "--dry_run")
+  assert every_row.returncode == 0, every_row.stderr
+  assert [line.split("--workdir=")[1].split("/")[-2] for line in every_row.stdout.splitlines()
+          ] == sorted(rows.PROTOCOL_ROWS)   # 'all' leaves the opt-in rows out
   own_seeds = run("experiments.run_table1", "--rows=mnist_100_cpu_hour", f"--root={tmp_path}",
                   "--dry_run")
   assert own_seeds.returncode == 0, own_seeds.stderr
