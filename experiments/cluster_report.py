@@ -19,20 +19,32 @@ image: how much of the protocol's error is the draw of one binarization.
 With --noise_draws=K it gives them with q(z|x) averaged over K draws of the
 encoder's noise n (the paper's implicit posterior; the protocol uses n = 0),
 and the share of test images whose cluster changes from n = 0 to a draw.
+With --styles it also gives, for each class, how much of its test images'
+variance in lean (`ink_lean`) and in ink (their summed pixel values) lies
+between the clusters that win them: near 1 when the clusters cut the class by
+that style, near 0 when each cluster holds the class's whole range. A run on
+deskewed images (`data.deskew`) has its leans read off the images as they were
+before deskewing.
 """
 
+import dataclasses
 import sys
 from typing import Optional
 
 from absl import app, flags
 import numpy as np
 
-from experiments import trained_run
+from experiments import ink_lean, trained_run
+from pixelgan_tf import data as data_lib
 from pixelgan_tf import evaluation
 
 _BINARIZATIONS = flags.DEFINE_integer(
     "binarizations", 1, "Also report the errors with q(z|x) averaged over this many "
     "binarizations of each image (1: only the protocol's one binarization).", lower_bound=1)
+
+_STYLES = flags.DEFINE_bool(
+    "styles", False, "Also report, per class, the share of its test images' lean and ink "
+    "variance that lies between the clusters they fall in.")
 
 
 def log_odds(logits: np.ndarray) -> np.ndarray:
@@ -90,6 +102,63 @@ def cluster_report(val_probs: np.ndarray, val_labels: np.ndarray, test_probs: np
     report["exact_maximiser_error"] = error(
         evaluation.cluster_labels(log_odds(val_logits), val_labels))
   return report
+
+
+def share_between_clusters(values: np.ndarray, labels: np.ndarray, winners: np.ndarray,
+                           num_classes: int) -> np.ndarray:
+  """Per class, the share of a value's variance that lies between clusters (eta squared).
+
+  For the images of class c, split by the cluster each falls in: the sum over
+  clusters of size times (cluster mean - class mean)^2, over the sum of squared
+  deviations from the class mean.
+
+  Args:
+    values: [N] one number per image (a lean, an amount of ink).
+    labels: [N] classes in [0, num_classes).
+    winners: [N] the cluster of each image.
+    num_classes: C.
+
+  Returns:
+    [C] shares in [0, 1]; NaN for a class with under two images or no spread.
+  """
+  values = np.asarray(values, np.float64)
+  shares = np.full(num_classes, np.nan)
+  for c in range(num_classes):
+    mine = labels == c
+    deviations = values[mine] - values[mine].mean() if mine.sum() > 1 else None
+    if deviations is None or not np.any(deviations):
+      continue
+    clusters, which = np.unique(winners[mine], return_inverse=True)
+    sizes = np.bincount(which, minlength=len(clusters))
+    cluster_means = np.bincount(which, weights=deviations, minlength=len(clusters)) / sizes
+    shares[c] = float((sizes * cluster_means ** 2).sum() / (deviations ** 2).sum())
+  return shares
+
+
+def _print_style_shares(test_images: np.ndarray, leaning_images: np.ndarray,
+                        test_labels: np.ndarray, test_probs: np.ndarray) -> None:
+  """How far the clusters cut each class by lean and by ink.
+
+  Args:
+    test_images: [N, H, W, C] the test images the run was evaluated on.
+    leaning_images: [N, H, W, C] the same images before any deskewing.
+    test_labels: [N] their classes.
+    test_probs: [N, K] their cluster probabilities.
+  """
+  winners = np.argmax(test_probs, axis=-1)
+  num_classes = int(test_labels.max()) + 1
+  styles = {"lean": ink_lean.leans_degrees(leaning_images),
+            "ink": np.asarray(test_images, np.float64).reshape(len(test_images), -1).sum(-1)}
+  shares = {name: share_between_clusters(values, test_labels, winners, num_classes)
+            for name, values in styles.items()}
+  print("| class | clusters holding 5 % of it or more | lean: share between clusters "
+        "| ink: share between clusters |")
+  print("|---|---|---|---|")
+  for c in range(num_classes):
+    counts = np.bincount(winners[test_labels == c], minlength=test_probs.shape[-1])
+    holding = int(((counts > 0) & (counts >= 0.05 * counts.sum())).sum())
+    print(f"| {c} | {holding} | {shares['lean'][c]:.2f} | {shares['ink'][c]:.2f} |")
+  print(f"| mean | | {np.nanmean(shares['lean']):.2f} | {np.nanmean(shares['ink']):.2f} |")
 
 
 def _print_averaged_errors(splits, val_probs: np.ndarray, test_probs: np.ndarray,
@@ -154,6 +223,13 @@ def main(argv):
                                  _BINARIZATIONS.value)
   if trained_run.NOISE_DRAWS.value > 0:
     _print_noise_averages(model, splits, config, test_probs, trained_run.NOISE_DRAWS.value)
+  if _STYLES.value:
+    leaning_images = splits.test_images
+    if config.data.deskew:
+      # Deskewed images hardly lean: read the leans off the images they were.
+      leaning_images = data_lib.load_splits(
+          dataclasses.replace(config.data, deskew=False)).test_images
+    _print_style_shares(splits.test_images, leaning_images, splits.test_labels, test_probs)
   print(f"  most validation images tied at a cluster's largest probability: "
         f"{report['most_ties']}")
   print("| cluster | test images | protocol's label | commonest label | its share |")

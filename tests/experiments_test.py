@@ -283,6 +283,43 @@ def test_code_usage_needs_a_code_and_two_images_a_batch():
     code_usage.code_usage(model, _tiny_images(1))
 
 
+def test_share_between_clusters_is_one_when_the_clusters_cut_a_class_by_the_value():
+  # Class 0 falls in two clusters by its value; class 1 has its range in each cluster.
+  values = np.array([-10.0, -10.0, 10.0, 10.0, -5.0, 5.0, -5.0, 5.0])
+  labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+  winners = np.array([3, 3, 7, 7, 3, 3, 7, 7])
+  shares = cluster_report.share_between_clusters(values, labels, winners, num_classes=3)
+  assert shares[0] == pytest.approx(1.0)
+  assert shares[1] == pytest.approx(0.0)
+  assert np.isnan(shares[2])                       # no images of class 2
+
+
+def test_share_between_clusters_weighs_each_cluster_by_its_images():
+  # Class 0: values 0, 0, 6 in cluster 1 (mean 2) and 2 in cluster 2; class mean 2,
+  # so nothing lies between the clusters.
+  labels = np.zeros(4, np.int64)
+  winners = np.array([1, 1, 1, 2])
+  assert cluster_report.share_between_clusters(
+      np.array([0.0, 0.0, 6.0, 2.0]), labels, winners, 1)[0] == pytest.approx(0.0)
+  # Values 0, 0, 3, 1: mean 1, squares 1 + 1 + 4 + 0 = 6; cluster 1's mean is 1 too.
+  assert cluster_report.share_between_clusters(
+      np.array([0.0, 0.0, 3.0, 1.0]), labels, winners, 1)[0] == pytest.approx(0.0)
+  # Values 0, 0, 0, 2: mean 0.5, squares 3 * 0.25 + 2.25 = 3; between, cluster 1
+  # (3 images at 0) gives 3 * 0.25 and cluster 2 (one at 2) 2.25: all of it.
+  assert cluster_report.share_between_clusters(
+      np.array([0.0, 0.0, 0.0, 2.0]), labels, winners, 1)[0] == pytest.approx(1.0)
+  # Values 0, 2, 0, 2: mean 1, squares 4; cluster 1's mean 2/3 (3 images), cluster 2's 2.
+  assert cluster_report.share_between_clusters(
+      np.array([0.0, 2.0, 0.0, 2.0]), labels, winners, 1)[0] == pytest.approx(
+          (3 * (1 / 3) ** 2 + 1 * 1.0) / 4.0)
+
+
+def test_share_between_clusters_leaves_a_class_without_spread_undefined():
+  shares = cluster_report.share_between_clusters(
+      np.array([2.0, 2.0, 1.0]), np.array([0, 0, 1]), np.array([0, 1, 0]), 2)
+  assert np.isnan(shares).all()
+
+
 def test_cluster_report_compares_the_protocols_labels_with_the_commonest_ones():
   # Two clusters. Cluster 0's most confident validation image is a 7 among 1s, so
   # the protocol calls it 7; the commonest validation label is 1.

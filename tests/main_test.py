@@ -151,7 +151,7 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
                               "--set=train.sample_every=100")
   assert trained.returncode == 0, trained.stderr[-3000:]
   final = json.load(open(os.path.join(workdir, "results.json")))["final"]["test"]
-  report = _cluster_report(capsys, workdir, "--binarizations=3", "--noise_draws=2")
+  report = _cluster_report(capsys, workdir, "--binarizations=3", "--noise_draws=2", "--styles")
   assert report.returncode == 0, report.stderr[-3000:]
   refused = _class_report(capsys, workdir)
   assert refused.returncode != 0 and "use experiments.cluster_report" in refused.stderr
@@ -171,9 +171,17 @@ def test_cluster_report_restores_an_unsupervised_run_and_repeats_its_clustering_
   assert set(noisy) == {"noise_averaged_protocol_error (2 noise draws)",
                         "noise_averaged_purity_error (2 noise draws)"}
   assert 0 <= errors["test images a noise draw moves to another cluster"] <= 100
-  rows = [line.split("|") for line in lines if line.startswith("| ") and line[2].isdigit()]
+  table_rows = [line.split("|") for line in lines if line.startswith("| ") and line[2].isdigit()]
+  rows = [row for row in table_rows if len(row) == 7]          # one per cluster, five columns
   assert 1 <= len(rows) <= 6
   assert sum(int(row[2]) for row in rows) == int(lines[0].split(",")[1].split()[0])
+  # --styles: one row per class, each share of the lean's and the ink's spread in [0, 1]
+  # (nan where the class's images all fall in one value).
+  styles = [row for row in table_rows if len(row) == 6]
+  assert [int(row[1]) for row in styles] == list(range(10))
+  shares = np.array([[float(row[3]), float(row[4])] for row in styles])
+  assert np.all((shares[~np.isnan(shares)] >= 0) & (shares[~np.isnan(shares)] <= 1)), shares
+  assert 1 <= min(int(row[2]) for row in styles) <= max(int(row[2]) for row in styles) <= 6
 
 
 def test_a_run_trains_its_steps_exactly_when_a_round_is_longer(data_dir, tmp_path, capsys):
