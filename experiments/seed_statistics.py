@@ -71,6 +71,7 @@ ADDED_FIELDS = {
     "model.phases.supervised_lead_steps": 0,
     "model.phases.supervised_warmup_steps": 0,
     "model.phases.supervised_max_rotation": 0.0,
+    "model.phases.decoder_lead_steps": 0,
     "data.labels_seed": None,
     "data.labeled_indices": None,
     "data.deskew": False,

@@ -251,6 +251,19 @@ class PhaseConfig:
   exceptions instead of naming the categories ("Round thirty-nine"). It is
   off in every preset.
 
+  `decoder_lead_steps` (not in the paper; 0 keeps its joint training) lets
+  only the reconstruction phase learn over the first that many steps, and
+  the decoder sees each image there with its batch's mean code, not its own:
+  no image's information reaches the decoder through the code, and no
+  gradient reaches the encoder. The decoder so learns to draw the digits,
+  slant included, before the code can carry anything, so that the code need
+  not carry what the decoder can draw (RESULTS.md, "Round forty-four": with
+  few labels our code commits by step 100, while the decoder is still
+  untrained, to categories cut by the digits' slant). The held phases still
+  run at a rate of 0, as in the supervised lead; the encoder's weights in
+  the reconstruction optimizer see zero gradients, so their Adam moments
+  start from 0 when the lead ends.
+
   `adversarial_optimizer='sgd'` trains the discriminator and the generator
   with SGD and momentum `sgd_momentum` instead of Adam, as the adversarial
   autoencoder paper did: an SGD step shrinks with its gradient, so a softmax
@@ -325,6 +338,7 @@ class PhaseConfig:
   adversarial_warmup_steps: int = 0
   supervised_lead_steps: int = 0
   supervised_warmup_steps: int = 0
+  decoder_lead_steps: int = 0
   adversarial_optimizer: AdversarialOptimizer = "adam"
   sgd_momentum: float = 0.9
   supervised_variables: SupervisedVariables = "encoder"

@@ -25,6 +25,8 @@ from pixelgan_tf.likelihoods import bits_per_dim
 ADVERSARIAL_PHASES = ("discriminator", "generator")
 # The phase the labels train, the one a supervised lead lets learn alone.
 SUPERVISED_PHASE = "supervised"
+# The phase of the decoder's likelihood, the one a decoder lead lets learn alone.
+RECONSTRUCTION_PHASE = "reconstruction"
 # The `PhaseConfig` fields that set the encoder's noise level in some phases alone.
 PHASE_NOISE_FIELDS = ("supervised_noise_std", "adversarial_noise_std")
 
@@ -48,6 +50,9 @@ def validate(config: ModelConfig) -> None:
     if config.encoder.zero_categorical_head:
       raise ValueError("The plain PixelCNN baseline has no encoder: leave "
                        "model.encoder.zero_categorical_head false.")
+    if config.phases.decoder_lead_steps:
+      raise ValueError(f"model.phases.decoder_lead_steps={config.phases.decoder_lead_steps} "
+                       f"holds back the code, but model.kind='pixelcnn' has none: leave it 0.")
     return
   priors.validate(config.prior)
   if config.kind == "aae" and config.encoder.noise_std != 0:
@@ -107,6 +112,15 @@ def validate(config: ModelConfig) -> None:
     raise ValueError(f"model.phases.supervised_warmup_steps="
                      f"{config.phases.supervised_warmup_steps} ramps the supervised phase's "
                      f"rate, but the model trains without labels (num_classes=0): leave it 0.")
+  if config.phases.decoder_lead_steps and config.phases.supervised_lead_steps:
+    raise ValueError(f"model.phases.decoder_lead_steps={config.phases.decoder_lead_steps} and "
+                     f"supervised_lead_steps={config.phases.supervised_lead_steps} each let one "
+                     f"phase learn alone at first: set one of them.")
+  if config.phases.decoder_lead_steps and config.phases.labeled_reconstruction_weight:
+    raise ValueError(f"model.phases.decoder_lead_steps={config.phases.decoder_lead_steps} hides "
+                     f"the code from the decoder, but model.phases.labeled_reconstruction_weight="
+                     f"{config.phases.labeled_reconstruction_weight} decodes labelled images "
+                     f"from theirs: set one of them.")
   if (config.phases.labeled_reconstruction_code != "labels"
       and not config.phases.labeled_reconstruction_weight):
     raise ValueError(f"model.phases.labeled_reconstruction_code="
@@ -396,7 +410,8 @@ class PixelGANAutoencoder(keras.Model):
     weight = self.config.phases.labeled_reconstruction_weight
     values = {}
     with tf.GradientTape() as tape:
-      nll, _ = self.nll_and_encoder_outputs(images, seed, training=True)
+      _, code = self.encoder_outputs_and_code(images, seed, training=True)
+      nll = -self.decoder.log_prob(images, self.lead_code(code))
       loss = tf.reduce_mean(nll)
       if weight > 0 and labeled_images is not None:
         values["labeled_nll"] = tf.reduce_mean(self.labeled_nll(labeled_images, labels))
@@ -404,6 +419,19 @@ class PixelGANAutoencoder(keras.Model):
       scaled = optimizer.scale_loss(loss / self._num_replicas())
     self._apply_gradients("reconstruction", tape, scaled)
     return {"nll": nll, **values}
+
+  def lead_code(self, code: tf.Tensor) -> tf.Tensor:
+    """The code [B, code_dim] the reconstruction phase decodes from.
+
+    While the step is under `phases.decoder_lead_steps`, every image gets the
+    batch's mean code, without a gradient: the decoder learns alone. After it
+    (and without a lead), each image's own code.
+    """
+    lead = self.config.phases.decoder_lead_steps
+    if not lead:
+      return code
+    mean = tf.stop_gradient(tf.reduce_mean(code, axis=0, keepdims=True))
+    return tf.where(self.optimizer.iterations < lead, tf.broadcast_to(mean, tf.shape(code)), code)
 
   def labeled_nll(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     """-log p(x | z) [L] of labelled images [L, H, W, C].

@@ -1,5 +1,5 @@
 """The phases' learning rates over a run: the decay over its end, measured in steps or
-training time, the adversarial and supervised warm-ups, and the supervised lead.
+training time, the adversarial and supervised warm-ups, and the supervised and decoder leads.
 
 A run stopped by a time budget does not know its step count in advance, so
 its progress is the larger of the fraction of steps done and the fraction of
@@ -12,7 +12,7 @@ from typing import Callable, Optional
 import keras
 
 from pixelgan_tf.callbacks import completed_steps
-from pixelgan_tf.model import ADVERSARIAL_PHASES, SUPERVISED_PHASE
+from pixelgan_tf.model import ADVERSARIAL_PHASES, RECONSTRUCTION_PHASE, SUPERVISED_PHASE
 
 
 def progress(step: int, steps: int, train_seconds: float,
@@ -34,6 +34,13 @@ def decay_scale(done: float, decay_fraction: float) -> float:
 def lead_scale(phase: str, step: int, lead_steps: int) -> float:
   """Factor on a phase's rate during the supervised lead: 0 for every phase but 'supervised'."""
   if phase == SUPERVISED_PHASE or step >= lead_steps:
+    return 1.0
+  return 0.0
+
+
+def decoder_lead_scale(phase: str, step: int, lead_steps: int) -> float:
+  """Factor on a phase's rate during the decoder lead: 0 for every phase but 'reconstruction'."""
+  if phase == RECONSTRUCTION_PHASE or step >= lead_steps:
     return 1.0
   return 0.0
 
@@ -71,12 +78,15 @@ class LearningRateDecay(keras.callbacks.Callback):
       moments are warm when the lead ends.
     supervised_warmup_steps: steps over which the supervised phase's rate
       rises linearly from 0 (`warmup_scale`); 0: none.
+    decoder_lead_steps: steps at the start during which only the
+      reconstruction phase learns (`decoder_lead_scale`; the model hides the
+      code from the decoder then, `PixelGANAutoencoder.lead_code`); 0: none.
   """
 
   def __init__(self, model, steps: int, time_budget_s: Optional[float],
                decay_fraction: float, train_seconds: Callable[[], float],
                adversarial_warmup_steps: int = 0, supervised_lead_steps: int = 0,
-               supervised_warmup_steps: int = 0):
+               supervised_warmup_steps: int = 0, decoder_lead_steps: int = 0):
     super().__init__()
     self._optimizers = model.phase_optimizers
     self._base = dict(model.base_learning_rates)
@@ -87,6 +97,7 @@ class LearningRateDecay(keras.callbacks.Callback):
     self._adversarial_warmup_steps = adversarial_warmup_steps
     self._lead_steps = supervised_lead_steps
     self._supervised_warmup_steps = supervised_warmup_steps
+    self._decoder_lead_steps = decoder_lead_steps
 
   def phase_scales(self) -> dict:
     """{phase: factor on its base rate} at the current step."""
@@ -96,7 +107,8 @@ class LearningRateDecay(keras.callbacks.Callback):
     warmup = {phase: warmup_scale(step, self._adversarial_warmup_steps)
               for phase in ADVERSARIAL_PHASES}
     warmup[SUPERVISED_PHASE] = warmup_scale(step, self._supervised_warmup_steps)
-    return {phase: (decay * warmup.get(phase, 1.0) * lead_scale(phase, step, self._lead_steps))
+    return {phase: (decay * warmup.get(phase, 1.0) * lead_scale(phase, step, self._lead_steps)
+                    * decoder_lead_scale(phase, step, self._decoder_lead_steps))
             for phase in self._optimizers}
 
   def _set_rates(self):
@@ -111,6 +123,7 @@ class LearningRateDecay(keras.callbacks.Callback):
 
   def on_train_batch_begin(self, batch, logs=None):
     if (self._decay_fraction <= 0.0 and self._adversarial_warmup_steps <= 0
-        and self._lead_steps <= 0 and self._supervised_warmup_steps <= 0):
+        and self._lead_steps <= 0 and self._supervised_warmup_steps <= 0
+        and self._decoder_lead_steps <= 0):
       return
     self._set_rates()

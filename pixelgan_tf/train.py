@@ -61,11 +61,12 @@ def validate(config: ExperimentConfig) -> None:
     steps = getattr(config.model.phases, warmup)
     if steps < 0:
       raise ValueError(f"model.phases.{warmup} must be >= 0, got {steps}.")
-  lead = config.model.phases.supervised_lead_steps
-  if lead < 0 or lead % train.steps_per_execution:
-    # The rates are set once per call of steps_per_execution steps.
-    raise ValueError(f"model.phases.supervised_lead_steps must be 0 or a positive multiple of "
-                     f"steps_per_execution ({train.steps_per_execution}), got {lead}.")
+  for lead_field in ("supervised_lead_steps", "decoder_lead_steps"):
+    lead = getattr(config.model.phases, lead_field)
+    if lead < 0 or lead % train.steps_per_execution:
+      # The rates are set once per call of steps_per_execution steps.
+      raise ValueError(f"model.phases.{lead_field} must be 0 or a positive multiple of "
+                       f"steps_per_execution ({train.steps_per_execution}), got {lead}.")
   if train.log_every % train.steps_per_execution:
     # Keras calls the callbacks once per execution: other steps are never seen.
     raise ValueError(f"steps_per_execution must divide log_every, got "
@@ -422,7 +423,8 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
           model, train.steps, train.time_budget_s, train.decay_fraction, clock.seconds,
           adversarial_warmup_steps=config.model.phases.adversarial_warmup_steps,
           supervised_lead_steps=config.model.phases.supervised_lead_steps,
-          supervised_warmup_steps=config.model.phases.supervised_warmup_steps),
+          supervised_warmup_steps=config.model.phases.supervised_warmup_steps,
+          decoder_lead_steps=config.model.phases.decoder_lead_steps),
       callbacks_lib.TrainingSummaries(model, os.path.join(opened.run_directory.tensorboard,
                                                           "train"), train.log_every),
       callbacks_lib.TerminateOnNonFiniteLoss(lambda: opened.checkpoints.latest_checkpoint),

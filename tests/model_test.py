@@ -70,6 +70,26 @@ def test_each_phase_changes_only_its_variables(phase):
   assert _changed(model, before) == expected
 
 
+def test_during_the_decoder_lead_every_image_is_decoded_from_the_batch_s_mean_code():
+  model = _model(_config(phases=dataclasses.replace(_config().phases, decoder_lead_steps=10)))
+  code = tf.constant([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+  model.optimizer.iterations.assign(9)
+  np.testing.assert_allclose(model.lead_code(code), [[0.5, 0.25, 0.25]] * 2)
+  model.optimizer.iterations.assign(10)
+  np.testing.assert_allclose(model.lead_code(code), code)
+
+
+def test_the_reconstruction_phase_of_the_decoder_lead_leaves_the_encoder_as_it_was():
+  model = _model(_config(phases=dataclasses.replace(_config().phases, decoder_lead_steps=10)))
+  before = _snapshot(model.trainable_variables)
+  model.reconstruction_phase(_images())
+  assert _changed(model, before) == _paths(model.decoder.trainable_variables)
+  model.optimizer.iterations.assign(10)
+  model.reconstruction_phase(_images())
+  assert _changed(model, before) == (_paths(model.encoder.trainable_variables)
+                                     | _paths(model.decoder.trainable_variables))
+
+
 def _adversarial_model(prior):
   """A tiny model whose discriminator is strong enough to shape its code."""
   config = _config(
@@ -449,6 +469,13 @@ def test_mirrored_strategy_trains_normalized_logits(mirrored_runs):
      "labeled_reconstruction_weight must be >= 0"),
     ({"phases": PhaseConfig(labeled_reconstruction_weight=1.0)}, "trains without labels"),
     ({"phases": PhaseConfig(supervised_lead_steps=10)}, "supervised_lead_steps=10 lets only"),
+    ({"kind": "pixelcnn", "phases": PhaseConfig(decoder_lead_steps=10)},
+     "decoder_lead_steps=10 holds back the code, but model.kind='pixelcnn' has none"),
+    ({"num_classes": 3, "phases": PhaseConfig(decoder_lead_steps=10, supervised_lead_steps=10)},
+     "each let one phase learn alone at first: set one of them"),
+    ({"num_classes": 3,
+      "phases": PhaseConfig(decoder_lead_steps=10, labeled_reconstruction_weight=1.0)},
+     "decoder_lead_steps=10 hides the code from the decoder"),
     ({"phases": PhaseConfig(supervised_warmup_steps=10)},
      "supervised_warmup_steps=10 ramps the supervised phase's rate, but the model trains without"),
     ({"num_classes": 3, "phases": PhaseConfig(labeled_reconstruction_code="encoder")},

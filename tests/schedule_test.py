@@ -1,5 +1,5 @@
 """Tests of the learning-rate decay over the end of a run, the adversarial warm-up and the
-supervised lead."""
+supervised and decoder leads."""
 
 import dataclasses
 
@@ -42,6 +42,14 @@ def test_lead_scale_holds_every_phase_but_the_supervised_one_until_the_lead_ends
   assert schedule.lead_scale("supervised", 0, 20) == 1.0
   assert schedule.lead_scale("discriminator", 20, 20) == 1.0
   assert schedule.lead_scale("reconstruction", 0, 0) == 1.0
+
+
+def test_decoder_lead_scale_holds_every_phase_but_the_reconstruction_one_until_it_ends():
+  assert schedule.decoder_lead_scale("reconstruction", 0, 20) == 1.0
+  assert schedule.decoder_lead_scale("supervised", 19, 20) == 0.0
+  assert schedule.decoder_lead_scale("generator", 0, 20) == 0.0
+  assert schedule.decoder_lead_scale("discriminator", 20, 20) == 1.0
+  assert schedule.decoder_lead_scale("supervised", 0, 0) == 1.0
 
 
 def _model(num_classes=0, **phase_overrides):
@@ -162,6 +170,22 @@ def test_during_the_lead_a_training_step_changes_only_what_the_labels_train():
   callback.on_train_batch_begin(0)
   decoder = {v.path for v in model.decoder.trainable_variables}
   assert _changed_variables(model, step=20) >= encoder | decoder
+
+
+def test_during_the_decoder_lead_a_training_step_changes_only_the_decoder():
+  model, _ = _model(num_classes=3, decoder_lead_steps=20)
+  model.optimizer.iterations.assign(0)
+  callback = schedule.LearningRateDecay(model, steps=1000, time_budget_s=None, decay_fraction=0.0,
+                                        train_seconds=lambda: 0.0, decoder_lead_steps=20)
+  callback.on_train_batch_begin(0)
+  decoder = {v.path for v in model.decoder.trainable_variables}
+  # The conditioning weights learn too: the batch's mean code is not zero.
+  assert _changed_variables(model, step=0) == decoder
+  model.optimizer.iterations.assign(20)
+  callback.on_train_batch_begin(0)
+  encoder = {v.path for v in model.encoder.trainable_variables}
+  discriminators = {v.path for d in model.discriminators.values() for v in d.trainable_variables}
+  assert _changed_variables(model, step=20) == encoder | decoder | discriminators
 
 
 def test_the_lead_combines_with_the_decay_and_the_warm_up():

@@ -208,14 +208,15 @@ def test_a_negative_warm_up_is_refused(warmup):
     train.validate(config)
 
 
+@pytest.mark.parametrize("field", ["supervised_lead_steps", "decoder_lead_steps"])
 @pytest.mark.parametrize("lead", [-10, 5])
-def test_a_supervised_lead_must_be_whole_calls(lead):
+def test_a_lead_must_be_whole_calls(field, lead):
   config = config_lib.experiment("tiny")
   config = dataclasses.replace(
       config, train=dataclasses.replace(config.train, steps_per_execution=2),
       model=dataclasses.replace(config.model, phases=dataclasses.replace(
-          config.model.phases, supervised_lead_steps=lead)))
-  with pytest.raises(ValueError, match="supervised_lead_steps must be 0 or a positive multiple "
+          config.model.phases, **{field: lead})))
+  with pytest.raises(ValueError, match=f"{field} must be 0 or a positive multiple "
                                        "of steps_per_execution \\(2\\)"):
     train.validate(config)
 
