@@ -260,9 +260,10 @@ class PhaseConfig:
   not carry what the decoder can draw (RESULTS.md, "Round forty-four": with
   few labels our code commits by step 100, while the decoder is still
   untrained, to categories cut by the digits' slant). The held phases still
-  run at a rate of 0, as in the supervised lead; the encoder's weights in
-  the reconstruction optimizer see zero gradients, so their Adam moments
-  start from 0 when the lead ends.
+  run at a rate of 0, as in the supervised lead, and the reconstruction
+  optimizer sees the encoder's gradient under its own code but the encoder's
+  weights are put back after each step, so that every Adam moment is warm
+  when the lead ends (`PixelGANAutoencoder._decoder_lead_reconstruction_phase`).
 
   `adversarial_optimizer='sgd'` trains the discriminator and the generator
   with SGD and momentum `sgd_momentum` instead of Adam, as the adversarial

@@ -405,13 +405,14 @@ class PixelGANAutoencoder(keras.Model):
     the labelled batch's mean NLL under the code `phases.labeled_reconstruction_code`
     names (`labeled_nll`); its mean is returned as 'labeled_nll'.
     """
+    if self.config.phases.decoder_lead_steps:
+      return self._decoder_lead_reconstruction_phase(images)
     optimizer = self.phase_optimizers["reconstruction"]
     seed = self._seed(RECONSTRUCTION)
     weight = self.config.phases.labeled_reconstruction_weight
     values = {}
     with tf.GradientTape() as tape:
-      _, code = self.encoder_outputs_and_code(images, seed, training=True)
-      nll = -self.decoder.log_prob(images, self.lead_code(code))
+      nll, _ = self.nll_and_encoder_outputs(images, seed, training=True)
       loss = tf.reduce_mean(nll)
       if weight > 0 and labeled_images is not None:
         values["labeled_nll"] = tf.reduce_mean(self.labeled_nll(labeled_images, labels))
@@ -420,18 +421,45 @@ class PixelGANAutoencoder(keras.Model):
     self._apply_gradients("reconstruction", tape, scaled)
     return {"nll": nll, **values}
 
-  def lead_code(self, code: tf.Tensor) -> tf.Tensor:
-    """The code [B, code_dim] the reconstruction phase decodes from.
+  def _decoder_lead_reconstruction_phase(self, images: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """Phase 1 with `phases.decoder_lead_steps`. Returns {'nll': [B] the NLL the decoder learns}.
 
-    While the step is under `phases.decoder_lead_steps`, every image gets the
-    batch's mean code, without a gradient: the decoder learns alone. After it
-    (and without a lead), each image's own code.
+    While the step is under the lead, the decoder learns from every image of
+    the batch decoded with the batch's mean code (`batch_mean_code`), so no
+    image's information reaches it through the code. The encoder's gradient
+    is that of the NLL under its own code, so that the reconstruction
+    optimizer's moments for the encoder follow its real gradient (Adam moments
+    that start from 0 at the end of the lead would take steps several times
+    the rate), but its weights are put back after the step: it does not move.
+    After the lead, the plain phase.
     """
-    lead = self.config.phases.decoder_lead_steps
-    if not lead:
-      return code
+    optimizer = self.phase_optimizers["reconstruction"]
+    seed = self._seed(RECONSTRUCTION)
+    in_lead = self.optimizer.iterations < self.config.phases.decoder_lead_steps
+    encoder_variables = self.encoder.trainable_variables
+    decoder_variables = self.decoder.trainable_variables
+    scale = lambda nll: optimizer.scale_loss(tf.reduce_mean(nll) / self._num_replicas())
+    with tf.GradientTape(persistent=True) as tape:
+      _, code = self.encoder_outputs_and_code(images, seed, training=True)
+      own_nll = -self.decoder.log_prob(images, code)
+      decoder_nll = tf.cond(
+          in_lead, lambda: -self.decoder.log_prob(images, self.batch_mean_code(code)),
+          lambda: own_nll)
+      own_loss, decoder_loss = scale(own_nll), scale(decoder_nll)
+    gradients = (tape.gradient(own_loss, encoder_variables)
+                 + tape.gradient(decoder_loss, decoder_variables))
+    del tape
+    encoder_before = [tf.identity(tf.convert_to_tensor(v)) for v in encoder_variables]
+    optimizer.apply(gradients, encoder_variables + decoder_variables)
+    for variable, before in zip(encoder_variables, encoder_before):
+      variable.assign(tf.where(in_lead, before, tf.convert_to_tensor(variable)))
+    return {"nll": decoder_nll}
+
+  @staticmethod
+  def batch_mean_code(code: tf.Tensor) -> tf.Tensor:
+    """Every image's code [B, code_dim] replaced by the batch's mean code, without a gradient."""
     mean = tf.stop_gradient(tf.reduce_mean(code, axis=0, keepdims=True))
-    return tf.where(self.optimizer.iterations < lead, tf.broadcast_to(mean, tf.shape(code)), code)
+    return tf.broadcast_to(mean, tf.shape(code))
 
   def labeled_nll(self, images: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     """-log p(x | z) [L] of labelled images [L, H, W, C].
