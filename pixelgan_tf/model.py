@@ -438,22 +438,32 @@ class PixelGANAutoencoder(keras.Model):
     in_lead = self.optimizer.iterations < self.config.phases.decoder_lead_steps
     encoder_variables = self.encoder.trainable_variables
     decoder_variables = self.decoder.trainable_variables
+    variables = encoder_variables + decoder_variables
     scale = lambda nll: optimizer.scale_loss(tf.reduce_mean(nll) / self._num_replicas())
-    with tf.GradientTape(persistent=True) as tape:
-      _, code = self.encoder_outputs_and_code(images, seed, training=True)
-      own_nll = -self.decoder.log_prob(images, code)
-      decoder_nll = tf.cond(
-          in_lead, lambda: -self.decoder.log_prob(images, self.batch_mean_code(code)),
-          lambda: own_nll)
-      own_loss, decoder_loss = scale(own_nll), scale(decoder_nll)
-    gradients = (tape.gradient(own_loss, encoder_variables)
-                 + tape.gradient(decoder_loss, decoder_variables))
-    del tape
+
+    def during_lead():
+      with tf.GradientTape(persistent=True) as tape:
+        _, code = self.encoder_outputs_and_code(images, seed, training=True)
+        own_loss = scale(-self.decoder.log_prob(images, code))
+        decoder_nll = -self.decoder.log_prob(images, self.batch_mean_code(code))
+        decoder_loss = scale(decoder_nll)
+      gradients = (tape.gradient(own_loss, encoder_variables)
+                   + tape.gradient(decoder_loss, decoder_variables))
+      return gradients, decoder_nll
+
+    def after_lead():
+      # The plain phase, in one backward pass.
+      with tf.GradientTape() as tape:
+        nll, _ = self.nll_and_encoder_outputs(images, seed, training=True)
+        loss = scale(nll)
+      return tape.gradient(loss, variables), nll
+
+    gradients, nll = tf.cond(in_lead, during_lead, after_lead)
     encoder_before = [tf.identity(tf.convert_to_tensor(v)) for v in encoder_variables]
-    optimizer.apply(gradients, encoder_variables + decoder_variables)
+    optimizer.apply(gradients, variables)
     for variable, before in zip(encoder_variables, encoder_before):
       variable.assign(tf.where(in_lead, before, tf.convert_to_tensor(variable)))
-    return {"nll": decoder_nll}
+    return {"nll": nll}
 
   @staticmethod
   def batch_mean_code(code: tf.Tensor) -> tf.Tensor:
