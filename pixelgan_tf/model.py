@@ -461,8 +461,14 @@ class PixelGANAutoencoder(keras.Model):
     gradients, nll = tf.cond(in_lead, during_lead, after_lead)
     encoder_before = [tf.identity(tf.convert_to_tensor(v)) for v in encoder_variables]
     optimizer.apply(gradients, variables)
-    for variable, before in zip(encoder_variables, encoder_before):
-      variable.assign(tf.where(in_lead, before, tf.convert_to_tensor(variable)))
+
+    def put_encoder_back():
+      for variable, before in zip(encoder_variables, encoder_before):
+        variable.assign(before)
+      return tf.constant(True)
+
+    # Only while the lead lasts: after it, a step writes no weight twice.
+    tf.cond(in_lead, put_encoder_back, lambda: tf.constant(False))
     return {"nll": nll}
 
   @staticmethod

@@ -31,16 +31,14 @@ def decay_scale(done: float, decay_fraction: float) -> float:
   return min(1.0, (1.0 - done) / decay_fraction)
 
 
-def lead_scale(phase: str, step: int, lead_steps: int) -> float:
-  """Factor on a phase's rate during the supervised lead: 0 for every phase but 'supervised'."""
-  if phase == SUPERVISED_PHASE or step >= lead_steps:
-    return 1.0
-  return 0.0
+def lead_scale(phase: str, step: int, lead_steps: int,
+               leading_phase: str = SUPERVISED_PHASE) -> float:
+  """Factor on a phase's rate during a lead: 0 for every phase but `leading_phase` until it ends.
 
-
-def decoder_lead_scale(phase: str, step: int, lead_steps: int) -> float:
-  """Factor on a phase's rate during the decoder lead: 0 for every phase but 'reconstruction'."""
-  if phase == RECONSTRUCTION_PHASE or step >= lead_steps:
+  The supervised lead lets the 'supervised' phase learn alone, the decoder
+  lead the 'reconstruction' one.
+  """
+  if phase == leading_phase or step >= lead_steps:
     return 1.0
   return 0.0
 
@@ -79,7 +77,7 @@ class LearningRateDecay(keras.callbacks.Callback):
     supervised_warmup_steps: steps over which the supervised phase's rate
       rises linearly from 0 (`warmup_scale`); 0: none.
     decoder_lead_steps: steps at the start during which only the
-      reconstruction phase learns (`decoder_lead_scale`; the model hides the
+      reconstruction phase learns (`lead_scale` of 'reconstruction'; the model hides the
       code from the decoder then, `PixelGANAutoencoder.lead_code`); 0: none.
   """
 
@@ -108,7 +106,7 @@ class LearningRateDecay(keras.callbacks.Callback):
               for phase in ADVERSARIAL_PHASES}
     warmup[SUPERVISED_PHASE] = warmup_scale(step, self._supervised_warmup_steps)
     return {phase: (decay * warmup.get(phase, 1.0) * lead_scale(phase, step, self._lead_steps)
-                    * decoder_lead_scale(phase, step, self._decoder_lead_steps))
+                    * lead_scale(phase, step, self._decoder_lead_steps, RECONSTRUCTION_PHASE))
             for phase in self._optimizers}
 
   def _set_rates(self):

@@ -36,20 +36,20 @@ def test_warmup_scale_rises_linearly_then_stays_at_one():
   assert schedule.warmup_scale(0, 0) == 1.0
 
 
-def test_lead_scale_holds_every_phase_but_the_supervised_one_until_the_lead_ends():
-  assert schedule.lead_scale("reconstruction", 0, 20) == 0.0
-  assert schedule.lead_scale("generator", 19, 20) == 0.0
+@pytest.mark.parametrize("leading,others", [("supervised", ("reconstruction", "generator")),
+                                             ("reconstruction", ("supervised", "generator"))])
+def test_lead_scale_holds_every_phase_but_the_leading_one_until_the_lead_ends(leading, others):
+  scale = lambda phase, step, lead: schedule.lead_scale(phase, step, lead, leading)
+  assert scale(leading, 0, 20) == 1.0
+  assert scale(others[0], 0, 20) == 0.0
+  assert scale(others[1], 19, 20) == 0.0
+  assert scale("discriminator", 20, 20) == 1.0
+  assert scale(others[0], 0, 0) == 1.0
+
+
+def test_lead_scale_leads_with_the_supervised_phase_by_default():
   assert schedule.lead_scale("supervised", 0, 20) == 1.0
-  assert schedule.lead_scale("discriminator", 20, 20) == 1.0
-  assert schedule.lead_scale("reconstruction", 0, 0) == 1.0
-
-
-def test_decoder_lead_scale_holds_every_phase_but_the_reconstruction_one_until_it_ends():
-  assert schedule.decoder_lead_scale("reconstruction", 0, 20) == 1.0
-  assert schedule.decoder_lead_scale("supervised", 19, 20) == 0.0
-  assert schedule.decoder_lead_scale("generator", 0, 20) == 0.0
-  assert schedule.decoder_lead_scale("discriminator", 20, 20) == 1.0
-  assert schedule.decoder_lead_scale("supervised", 0, 0) == 1.0
+  assert schedule.lead_scale("reconstruction", 0, 20) == 0.0
 
 
 def _model(num_classes=0, **phase_overrides):
