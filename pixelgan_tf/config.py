@@ -417,8 +417,9 @@ class DataConfig:
       paper's protocol: it changes the data, so errors and likelihoods are
       not comparable with Table 1. It tests whether the code's categories
       cut the classes by their slant (RESULTS.md, "Round forty-one"). A
-      model trained so expects deskewed images, its exported SavedModel too:
-      apply `pixelgan_tf.data.deskew.deskew` to the images it is given.
+      model trained so expects deskewed images: `pixelgan_tf.data.deskew.deskew`
+      makes them, and the exported SavedModel's `prepare` signature does it
+      for the images it is given.
   """
   dataset: Dataset = "mnist"
   data_dir: Optional[str] = None

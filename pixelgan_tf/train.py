@@ -442,7 +442,7 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, verbose: int = 1)
     results = evaluate_run(model, splits, config)
   final = {"step": step, "final": results, "history": history}
   opened.run_directory.write_results(final)
-  export_saved_model(model, opened.run_directory.export)
+  export_run(opened)
   distribute.finish(opened.run_directory, model.distribute_strategy)
   return final
 
@@ -475,5 +475,11 @@ def sample(config: ExperimentConfig, workdir: str) -> Dict[str, str]:
 
 def export(config: ExperimentConfig, workdir: str) -> str:
   """Exports the run's latest checkpoint as a SavedModel."""
-  opened = open_run(config, workdir)
-  return export_saved_model(opened.model, opened.run_directory.export)
+  return export_run(open_run(config, workdir))
+
+
+def export_run(opened: OpenedRun) -> str:
+  """Writes the opened run's model to its export directory, with its data's preparation."""
+  return export_saved_model(opened.model, opened.run_directory.export,
+                            deskew=opened.config.data.deskew,
+                            binarize=opened.config.data.binarize)

@@ -12,10 +12,12 @@ import pytest
 import tensorflow as tf
 
 from pixelgan_tf import PixelGANAutoencoder, model_preset
+from pixelgan_tf.data import deskew
+from pixelgan_tf.data.pipeline import pixels
 from pixelgan_tf.export import export_saved_model
 
 # Each signature's one output, by the name serving clients read it under.
-OUTPUT_NAMES = {"log_prob": "log_prob", "encode": "code", "classify": "probabilities",
+OUTPUT_NAMES = {"prepare": "images", "log_prob": "log_prob", "encode": "code", "classify": "probabilities",
                 "sample": "images", "sample_classes": "images"}
 
 # Reloads each export named on the command line (directory, inputs, outputs, names),
@@ -30,7 +32,7 @@ _RELOAD = textwrap.dedent("""
       loaded = tf.saved_model.load(directory)
       data = np.load(inputs)
       images, seed = tf.constant(data["images"]), tf.constant([3, 4])
-      calls = {"log_prob": (images,)}
+      calls = {"prepare": (tf.constant(data["raw_images"]), seed), "log_prob": (images,)}
       if "code" in data:
         calls["encode"] = (images,)
         calls["sample"] = (tf.constant(data["code"]), seed)
@@ -52,21 +54,36 @@ _RELOAD = textwrap.dedent("""
     assert "pixelgan_tf" not in sys.modules
 """)
 
-KINDS = ("pixelgan", "pixelcnn")
+# Each kind's export, with the data preparation (deskew, binarize) of its run.
+KINDS = {"pixelgan": (True, True), "pixelcnn": (False, False)}
+
+
+def _raw_images() -> np.ndarray:
+  """uint8 [4, 8, 8, 1]: bars whose tops lean right, and noise."""
+  bars = np.zeros([2, 8, 8, 1], np.uint8)
+  for row in range(8):
+    bars[:, row, 4 + (7 - row) // 3, 0] = 255
+  noise = tf.random.stateless_uniform([2, 8, 8, 1], seed=[5, 6], maxval=256, dtype=tf.int32)
+  return np.concatenate([bars, tf.cast(noise, tf.uint8).numpy()])
 
 
 def _export(kind, directory):
   """Writes a once-trained tiny model of `kind` to `directory`/export and the inputs to
   call it with to `directory`/inputs.npz; returns {signature: its expected output}."""
+  deskew_images, binarize = KINDS[kind]
   config = dataclasses.replace(model_preset("tiny"), kind=kind, num_classes=0)
   model = PixelGANAutoencoder(config)
   model.compile()
   images = tf.cast(tf.random.stateless_uniform([4, 8, 8, 1], seed=[1, 2]) < 0.3, tf.float32)
   model.train_on_batch(images)
-  export_saved_model(model, str(directory / "export"))
+  export_saved_model(model, str(directory / "export"), deskew=deskew_images, binarize=binarize)
   seed = tf.constant([3, 4])
-  inputs = {"images": images.numpy()}
-  expected = {"log_prob": -model(images).numpy()}   # the model call gives the NLL
+  raw_images = _raw_images()
+  upright = deskew.deskew(raw_images)
+  assert not np.array_equal(upright, raw_images)   # else the deskew would go unseen
+  inputs = {"images": images.numpy(), "raw_images": raw_images}
+  expected = {"prepare": pixels(upright if deskew_images else raw_images, seed, binarize).numpy(),
+              "log_prob": -model(images).numpy()}   # the model call gives the NLL
   if model.has_code:
     code = model.encoder.code(model.encoder_outputs(images))
     inputs["code"] = code.numpy()

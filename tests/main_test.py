@@ -49,14 +49,17 @@ _RELOAD = textwrap.dedent("""
     import numpy as np
     import tensorflow as tf
     loaded = tf.saved_model.load(sys.argv[1])
-    images = tf.cast(tf.random.stateless_uniform([3, 28, 28, 1], seed=[1, 2]) < 0.2, tf.float32)
+    raw = tf.random.stateless_uniform([3, 28, 28, 1], seed=[1, 2], maxval=256, dtype=tf.int32)
+    images = loaded.prepare(tf.cast(raw, tf.uint8), tf.constant([5, 6]))["images"]
+    assert set(np.unique(images.numpy())) <= {0.0, 1.0}   # binarized, as the run's data
     probabilities = loaded.classify(images)["probabilities"].numpy()
     log_prob = loaded.log_prob(images)["log_prob"].numpy()
     samples = loaded.sample_classes(tf.constant([0, 1], tf.int32), tf.constant([1, 2]))
     samples = samples["images"].numpy()
     assert "pixelgan_tf" not in sys.modules
     outputs = {name: sorted(s.structured_outputs) for name, s in loaded.signatures.items()}
-    assert outputs == {"serving_default": ["log_prob"], "log_prob": ["log_prob"],
+    assert outputs == {"serving_default": ["log_prob"], "prepare": ["images"],
+                       "log_prob": ["log_prob"],
                        "encode": ["code"], "classify": ["probabilities"],
                        "sample": ["images"], "sample_classes": ["images"]}, outputs
     assert probabilities.shape == (3, 10) and np.allclose(probabilities.sum(-1), 1, atol=1e-5)

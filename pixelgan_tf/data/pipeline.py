@@ -380,8 +380,11 @@ def _check_binarize(config: DataConfig) -> None:
                      "from the likelihood.")
 
 
-def _pixels(image: tf.Tensor, seed: tf.Tensor, binarize: bool) -> tf.Tensor:
-  """float32 pixels of a uint8 image: 0..255, or 1 with probability value / 255 under `seed`."""
+def pixels(image: tf.Tensor, seed: tf.Tensor, binarize: bool) -> tf.Tensor:
+  """float32 pixels of uint8 image(s): 0..255, or 1 with probability value / 255 under `seed`.
+
+  The data space that the model and its SavedModel's signatures take.
+  """
   image = tf.cast(image, tf.float32)
   if not binarize:
     return image
@@ -415,8 +418,8 @@ def _infinite_batches(images: np.ndarray, labels: Optional[np.ndarray], batch_si
 
   def to_pixels(draw, element):
     image = element if labels is None else element[0]
-    pixels = _pixels(image, _element_seed(config, stream, draw), config.binarize)
-    return pixels if labels is None else (pixels, tf.cast(element[1], tf.int32))
+    drawn = pixels(image, _element_seed(config, stream, draw), config.binarize)
+    return drawn if labels is None else (drawn, tf.cast(element[1], tf.int32))
 
   ds = ds.enumerate().map(to_pixels, num_parallel_calls=tf.data.AUTOTUNE)
   return ds.batch(batch_size, drop_remainder=True)
@@ -473,7 +476,7 @@ def eval_dataset(images: np.ndarray, labels: np.ndarray, config: DataConfig) -> 
 
   def to_pixels(index, element):
     image, label = element
-    return {"images": _pixels(image, _element_seed(config, _EVAL, index), config.binarize),
+    return {"images": pixels(image, _element_seed(config, _EVAL, index), config.binarize),
             "labels": tf.cast(label, tf.int32)}
 
   ds = tf.data.Dataset.from_tensor_slices((images, labels)).enumerate()
