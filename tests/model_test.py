@@ -18,6 +18,7 @@ from pixelgan_tf import (DecoderConfig, DiscriminatorConfig, EncoderConfig,
                          FactorizedDecoder, PhaseConfig, PixelGANAutoencoder, PriorConfig,
                          model_preset)
 from pixelgan_tf.encoder import CATEGORICAL_LOGITS
+from tests import trained_variables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,13 +38,8 @@ def _images(batch=16, seed=0, size=8):
                  tf.float32)
 
 
-def _snapshot(variables):
-  return {v.path: v.numpy().copy() for v in variables}
-
-
 def _changed(model, before):
-  return {v.path for v in model.trainable_variables
-          if not np.array_equal(v.numpy(), before[v.path])}
+  return trained_variables.changed_paths(model.trainable_variables, before)
 
 
 def _paths(variables):
@@ -54,7 +50,7 @@ def _paths(variables):
 def test_each_phase_changes_only_its_variables(phase):
   model = _model(_config(num_classes=3))
   images, labels = _images(), tf.constant([0, 1, 2, 0] * 4)
-  before = _snapshot(model.trainable_variables)
+  before = trained_variables.snapshot(model.trainable_variables)
   run = {"reconstruction": lambda: model.reconstruction_phase(images),
          "discriminator": lambda: model.discriminator_phase(images),
          "generator": lambda: model.generator_phase(images),
@@ -78,7 +74,7 @@ def test_the_batch_mean_code_gives_every_image_the_batch_s_mean():
 def test_the_decoder_lead_keeps_the_encoder_still_but_its_adam_moments_warm():
   model = _model(_config(phases=dataclasses.replace(_config().phases, decoder_lead_steps=10)))
   optimizer = model.phase_optimizers["reconstruction"]
-  before = _snapshot(model.trainable_variables)
+  before = trained_variables.snapshot(model.trainable_variables)
   model.reconstruction_phase(_images())
   assert _changed(model, before) == _paths(model.decoder.trainable_variables)
   # Adam's first moments of the encoder's weights hold its gradient: not all zero.
@@ -371,7 +367,7 @@ def test_sgd_adversarial_optimizer_trains_only_the_game_with_sgd():
     assert isinstance(optimizers[phase], keras.optimizers.SGD), phase
     assert optimizers[phase].momentum == 0.8
     assert model.base_learning_rates[phase] == pytest.approx(rate)
-  before = _snapshot(model.trainable_variables)
+  before = trained_variables.snapshot(model.trainable_variables)
   model.train_on_batch(_images())
   assert _changed(model, before) >= _paths(model.discriminators["categorical"].trainable_variables)
 
@@ -596,7 +592,7 @@ def test_the_labeled_reconstruction_weight_reaches_the_reconstruction_loss():
                                  phases=PhaseConfig(labeled_reconstruction_weight=weight))
     model = _model(config)
     values = {k: float(v) for k, v in model.train_step(_labeled_batch()).items()}
-    return values, _snapshot(model.decoder.trainable_variables)
+    return values, trained_variables.snapshot(model.decoder.trainable_variables)
 
   (plain, plain_decoder), (weighted, weighted_decoder) = first_step(0.0), first_step(1.0)
   assert "labeled_nll" not in plain and np.isfinite(weighted["labeled_nll"])
@@ -645,7 +641,7 @@ def _normalized_semi_config(**phases):
 
 def test_head_only_supervision_trains_only_the_categorical_head():
   model = _model(_normalized_semi_config(supervised_variables="head"))
-  before = _snapshot(model.trainable_variables)
+  before = trained_variables.snapshot(model.trainable_variables)
   model.supervised_phase(_images(), tf.constant([0, 1, 2, 0] * 4))
   head = _paths(model.encoder.heads["categorical"].trainable_variables)
   scale = _paths(model.encoder.logit_norm.trainable_variables)

@@ -3,13 +3,13 @@ supervised and decoder leads."""
 
 import dataclasses
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
 from pixelgan_tf import config as config_lib
 from pixelgan_tf import schedule
 from pixelgan_tf.model import PixelGANAutoencoder
+from tests import trained_variables
 
 
 def test_progress_is_the_larger_of_steps_and_time_budget_fractions():
@@ -151,13 +151,12 @@ def test_the_two_warm_ups_keep_their_own_lengths_and_combine_with_the_decay():
 
 def _changed_variables(model, step):
   """Paths of the trainable variables that one whole training step at `step` changes."""
-  before = {v.path: v.numpy().copy() for v in model.trainable_variables}
+  before = trained_variables.snapshot(model.trainable_variables)
   model.optimizer.iterations.assign(step)
   images = tf.cast(tf.random.stateless_uniform([16, 8, 8, 1], seed=[4, 1]) < 0.3, tf.float32)
   model.train_on_batch({"images": images, "labeled_images": images,
                         "labels": tf.constant([0, 1, 2, 0] * 4)})
-  return {v.path for v in model.trainable_variables if not np.array_equal(v.numpy(),
-                                                                          before[v.path])}
+  return trained_variables.changed_paths(model.trainable_variables, before)
 
 
 def test_during_the_lead_a_training_step_changes_only_what_the_labels_train():
