@@ -17,8 +17,8 @@ from pixelgan_tf.data.pipeline import pixels
 from pixelgan_tf.export import export_saved_model
 
 # Each signature's one output, by the name serving clients read it under.
-OUTPUT_NAMES = {"prepare": "images", "log_prob": "log_prob", "encode": "code", "classify": "probabilities",
-                "sample": "images", "sample_classes": "images"}
+OUTPUT_NAMES = {"prepare": "images", "log_prob": "log_prob", "encode": "code",
+                "classify": "probabilities", "sample": "images", "sample_classes": "images"}
 
 # Reloads each export named on the command line (directory, inputs, outputs, names),
 # all in one process: its TensorFlow import costs more than the calls.

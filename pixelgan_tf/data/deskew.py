@@ -65,11 +65,9 @@ def ink_slopes_tensor(images: tf.Tensor) -> Tuple[tf.Tensor, tf.Tensor]:
   covariance = tf.reduce_sum(weights * (rows - centre_row) * (columns - centre_column),
                              axis=[1, 2])
   row_variance = tf.reduce_sum(weights * (rows - centre_row) ** 2, axis=[1, 2])
-  upright = tf.zeros_like(row_variance)
-  slopes = tf.where(row_variance > 0,
-                    covariance / tf.where(row_variance > 0, row_variance, tf.ones_like(upright)),
-                    upright)
-  return centre_row[:, 0, 0], slopes
+  spread = row_variance > 0
+  slopes = covariance / tf.where(spread, row_variance, tf.ones_like(row_variance))
+  return centre_row[:, 0, 0], tf.where(spread, slopes, tf.zeros_like(slopes))
 
 
 def deskew_tensor(images: tf.Tensor) -> tf.Tensor:
