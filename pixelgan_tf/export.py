@@ -5,22 +5,25 @@ import tensorflow as tf
 
 from pixelgan_tf import priors
 from pixelgan_tf.data.deskew import deskew_tensor
-from pixelgan_tf.data.pipeline import pixels
+from pixelgan_tf.data.pipeline import area_resize, pixels
 from pixelgan_tf.sampling import sample
 
 
-def export_saved_model(model, directory: str, *, deskew: bool, binarize: bool) -> str:
+def export_saved_model(model, directory: str, *, deskew: bool, binarize: bool,
+                       resize: bool) -> str:
   """Writes a SavedModel of a trained `PixelGANAutoencoder`.
 
   Endpoints (images are float32 in the likelihood's data space, as `prepare`
   gives them), each returning a dict whose key names the signature's one
   output:
     prepare(images uint8 [N, H, W, C], seed [2] int32) -> {'images'}: the
-      pixels the run's data pipeline made of such images: sheared upright if
-      the run deskewed its data (`data.deskew`), then binarized under `seed`
-      (each pixel 1 with probability value / 255) or kept at 0..255. The
-      other endpoints read slanted images wrongly when the run deskewed its
-      own, so raw images go through `prepare` first;
+      pixels the run's data pipeline made of such images: area-resized to the
+      model's height and width if the run's loader resized its dataset (the
+      input then takes any H and W; otherwise it must be the model's),
+      sheared upright if the run deskewed its data (`data.deskew`), then
+      binarized under `seed` (each pixel 1 with probability value / 255) or
+      kept at 0..255. The other endpoints read slanted or full-size images
+      wrongly, so raw images go through `prepare` first;
     log_prob(images [N, H, W, C]) -> {'log_prob': [N]} nats per image, with
       the deterministic encoder's code;
     encode(images) -> {'code': [N, code_dim]} (n = 0);           if it has a code
@@ -41,6 +44,8 @@ def export_saved_model(model, directory: str, *, deskew: bool, binarize: bool) -
     directory: where to write.
     deskew: whether the run deskewed its images (its `data.deskew`).
     binarize: whether the run binarized its pixels (its `data.binarize`).
+    resize: whether the run's loader area-resized its images
+      (`pixelgan_tf.data.resizes` of its dataset).
 
   Returns:
     The directory.
@@ -52,14 +57,20 @@ def export_saved_model(model, directory: str, *, deskew: bool, binarize: bool) -
   seed_spec = tf.TensorSpec([2], tf.int32, name="seed")
 
   def prepare(images, seed):
-    return {"images": pixels(deskew_tensor(images) if deskew else images, seed, binarize)}
+    if resize:
+      images = area_resize(images, model.image_shape[:2])
+    if deskew:
+      images = deskew_tensor(images)
+    return {"images": pixels(images, seed, binarize)}
+
+  raw_shape = (None, None, None, model.image_shape[-1]) if resize else shape
 
   archive.add_endpoint(
       "log_prob", tf.function(
           lambda images: {"log_prob": -model.nll_and_encoder_outputs(images)[0]},
           input_signature=[images_spec]))
   archive.add_endpoint("prepare", tf.function(
-      prepare, input_signature=[tf.TensorSpec(shape, tf.uint8, name="images"), seed_spec]))
+      prepare, input_signature=[tf.TensorSpec(raw_shape, tf.uint8, name="images"), seed_spec]))
   if model.has_code:
     code_dim = model.encoder.code_dim
     archive.add_endpoint(

@@ -482,4 +482,5 @@ def export_run(opened: OpenedRun) -> str:
   """Writes the opened run's model to its export directory, with its data's preparation."""
   return export_saved_model(opened.model, opened.run_directory.export,
                             deskew=opened.config.data.deskew,
-                            binarize=opened.config.data.binarize)
+                            binarize=opened.config.data.binarize,
+                            resize=data_lib.resizes(opened.config.data.dataset))

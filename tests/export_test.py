@@ -54,8 +54,8 @@ _RELOAD = textwrap.dedent("""
     assert "pixelgan_tf" not in sys.modules
 """)
 
-# Each kind's export, with the data preparation (deskew, binarize) of its run.
-KINDS = {"pixelgan": (True, True), "pixelcnn": (False, False)}
+# Each kind's export, with the data preparation (deskew, binarize, resize) of its run.
+KINDS = {"pixelgan": (True, True, False), "pixelcnn": (False, False, True)}
 
 
 def _raw_images() -> np.ndarray:
@@ -67,22 +67,40 @@ def _raw_images() -> np.ndarray:
   return np.concatenate([bars, tf.cast(noise, tf.uint8).numpy()])
 
 
+def _full_size_images() -> np.ndarray:
+  """uint8 [2, 16, 16, 1] noise whose 2x2 blocks are the model's 8x8 pixels once resized."""
+  noise = tf.random.stateless_uniform([2, 16, 16, 1], seed=[7, 8], maxval=256, dtype=tf.int32)
+  return tf.cast(noise, tf.uint8).numpy()
+
+
+def _block_means(images: np.ndarray) -> np.ndarray:
+  """uint8 [N, h/2, w/2, C]: each 2x2 block's mean, rounded half to even (the loader's area
+  resize, computed without TensorFlow)."""
+  n, h, w, c = images.shape
+  return np.round(images.reshape(n, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))).astype(np.uint8)
+
+
 def _export(kind, directory):
   """Writes a once-trained tiny model of `kind` to `directory`/export and the inputs to
   call it with to `directory`/inputs.npz; returns {signature: its expected output}."""
-  deskew_images, binarize = KINDS[kind]
+  deskew_images, binarize, resize = KINDS[kind]
   config = dataclasses.replace(model_preset("tiny"), kind=kind, num_classes=0)
   model = PixelGANAutoencoder(config)
   model.compile()
   images = tf.cast(tf.random.stateless_uniform([4, 8, 8, 1], seed=[1, 2]) < 0.3, tf.float32)
   model.train_on_batch(images)
-  export_saved_model(model, str(directory / "export"), deskew=deskew_images, binarize=binarize)
+  export_saved_model(model, str(directory / "export"), deskew=deskew_images, binarize=binarize,
+                     resize=resize)
   seed = tf.constant([3, 4])
-  raw_images = _raw_images()
-  upright = deskew.deskew(raw_images)
-  assert not np.array_equal(upright, raw_images)   # else the deskew would go unseen
+  if resize:
+    raw_images = _full_size_images()
+    prepared = _block_means(raw_images)
+  else:
+    raw_images = _raw_images()
+    prepared = deskew.deskew(raw_images) if deskew_images else raw_images
+    assert not np.array_equal(deskew.deskew(raw_images), raw_images)   # else unseen
   inputs = {"images": images.numpy(), "raw_images": raw_images}
-  expected = {"prepare": pixels(upright if deskew_images else raw_images, seed, binarize).numpy(),
+  expected = {"prepare": pixels(prepared, seed, binarize).numpy(),
               "log_prob": -model(images).numpy()}   # the model call gives the NLL
   if model.has_code:
     code = model.encoder.code(model.encoder_outputs(images))

@@ -200,12 +200,25 @@ def _not_prepared_error(config: DataConfig) -> DataError:
       f"({_TFDS_HOST[0]} is unreachable). {where}: {prepare_command(config.dataset, data_dir)}")
 
 
+def resizes(dataset: str) -> bool:
+  """Whether the loader area-resizes the dataset's images (`area_resize`) to the model's size."""
+  return _facts(dataset).resize
+
+
+def area_resize(images: tf.Tensor, height_width: Sequence[int]) -> tf.Tensor:
+  """Area-resizes uint8 [N, h, w, C] images to uint8 [N, height, width, C].
+
+  Rounds half to even, as the loader did when it made the training images.
+  """
+  resized = tf.image.resize(images, height_width, method="area")
+  return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
+
+
 def _resize_area(images: np.ndarray, shape: Tuple[int, int, int]) -> np.ndarray:
-  """Area-resizes uint8 [N, h, w, C] images to uint8 [N, *shape], rounding to integers."""
+  """Area-resizes uint8 [N, h, w, C] images to uint8 [N, *shape], a chunk at a time."""
   chunks = []
   for start in range(0, len(images), _RESIZE_CHUNK):
-    resized = tf.image.resize(images[start:start + _RESIZE_CHUNK], shape[:2], method="area")
-    chunks.append(np.clip(np.round(resized.numpy()), 0, 255).astype(np.uint8))
+    chunks.append(area_resize(images[start:start + _RESIZE_CHUNK], shape[:2]).numpy())
   if not chunks:
     return np.zeros((0,) + tuple(shape), np.uint8)
   return np.concatenate(chunks)
