@@ -97,8 +97,9 @@ def _export(kind, directory):
     prepared = _block_means(raw_images)
   else:
     raw_images = _raw_images()
-    prepared = deskew.deskew(raw_images) if deskew_images else raw_images
-    assert not np.array_equal(deskew.deskew(raw_images), raw_images)   # else unseen
+    upright = deskew.deskew(raw_images)
+    assert not np.array_equal(upright, raw_images)   # else the deskew would go unseen
+    prepared = upright if deskew_images else raw_images
   inputs = {"images": images.numpy(), "raw_images": raw_images}
   expected = {"prepare": pixels(prepared, seed, binarize).numpy(),
               "log_prob": -model(images).numpy()}   # the model call gives the NLL
